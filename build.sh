@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds everything spdk-wasm needs, skipping what is already up to date:
+#   toolchain (Debian emscripten) and npm packages, host/gen/abi.ts from wasm/port/abi.def,
+#   the unpatched tree (wasm/) and the patched tree (wasm/ + spdk-patches/series),
+#   every variant {unpatched,patched} x {release,asan} under build/wasm/, and the TypeScript (dist/).
+set -euo pipefail
+cd "$(dirname "$0")"
+export NODE_PATH=/usr/share/nodejs
+say() { printf 'build: %s\n' "$*"; }
+die() { printf 'build: error: %s\n' "$*" >&2; exit 1; }
+
+# --- toolchain -----------------------------------------------------------------------------------
+if ! command -v emcc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing Debian's emscripten (apt-get, ~30 s)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq emscripten >/dev/null
+  else
+    die "emscripten is missing; run: sudo apt-get install -y emscripten"
+  fi
+fi
+command -v patch >/dev/null 2>&1 || die "patch is missing; run: sudo apt-get install -y patch"
+
+# --- npm packages --------------------------------------------------------------------------------
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+fi
+
+mkdir -p build
+hash_of() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16; }
+
+# --- ABI constants shared with TypeScript ---------------------------------------------------------
+abi_key=$(hash_of wasm/port/abi.def wasm/port/abi_dump.c wasm/port/linux)
+if [ "$(cat build/abi.stamp 2>/dev/null)" != "$abi_key" ] || [ ! -f host/gen/abi.ts ]; then
+  say "generating host/gen/abi.ts from wasm/port/abi.def"
+  mkdir -p build/abi host/gen
+  echo '{"type":"commonjs"}' > build/abi/package.json
+  emcc -Iwasm/port wasm/port/abi_dump.c -o build/abi/abi_dump.js -sENVIRONMENT=node -sSINGLE_FILE
+  node build/abi/abi_dump.js > host/gen/abi.ts.tmp && mv host/gen/abi.ts.tmp host/gen/abi.ts
+  echo "$abi_key" > build/abi.stamp
+fi
+
+# --- source trees: unpatched = wasm/, patched = wasm/ + series ------------------------------------
+src_key=$(hash_of wasm spdk-patches)
+if [ "$(cat build/src.stamp 2>/dev/null)" != "$src_key" ]; then
+  rm -rf build/src && mkdir -p build/src/unpatched build/src/patched
+  cp -r wasm build/src/unpatched/
+  cp -r wasm build/src/patched/
+  while read -r p; do
+    case "$p" in ''|'#'*) continue ;; esac
+    [ -f "spdk-patches/$p" ] || die "spdk-patches/series names $p, which does not exist"
+    if ! (cd build/src/patched && patch -p1 --batch --forward --quiet < "../../../spdk-patches/$p"); then
+      die "patch spdk-patches/$p does not apply to wasm/ (fix the patch or the tree)"
+    fi
+    say "applied $p"
+  done < spdk-patches/series
+  echo "$src_key" > build/src.stamp
+fi
+
+# --- compile every variant ------------------------------------------------------------------------
+common=(-Iwasm/include -Iwasm/port -Wall -Werror=implicit-function-declaration
+  -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker -sEXPORT_NAME=createSpdkModule
+  -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 --no-entry
+  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=_malloc,_free)
+release=(-O2 --profiling-funcs)
+asan=(-O1 -g2 -fsanitize=address -sINITIAL_MEMORY=67108864)
+
+compile() { # tree flavor
+  local tree=$1 flavor=$2 out="build/wasm/$1-$2" flags key
+  if [ "$flavor" = release ]; then flags=("${release[@]}"); else flags=("${asan[@]}"); fi
+  key=$(printf '%s %s %s' "$src_key" "${common[*]}" "${flags[*]}" | sha256sum | cut -c1-16)
+  if [ "$(cat "$out/build.id" 2>/dev/null)" = "$key" ]; then return 0; fi
+  rm -rf "$out" && mkdir -p "$out"
+  local srcs
+  srcs=$(cd "build/src/$tree" && find wasm -name '*.c' ! -path 'wasm/port/abi_dump.c' | LC_ALL=C sort)
+  (cd "build/src/$tree" && emcc "${common[@]}" "${flags[@]}" $srcs -o "../../../$out/spdk.mjs") \
+    > "$out/emcc.log" 2>&1 || { cat "$out/emcc.log" >&2; die "emcc failed for $tree-$flavor"; }
+  # Host imports are resolved at instantiation; any other undefined symbol is a real bug.
+  if grep -E 'undefined symbol: ' "$out/emcc.log" | grep -vE 'undefined symbol: host_' >&2; then
+    die "undefined symbols in $tree-$flavor (see above)"
+  fi
+  if grep -E 'warning: .*\[-W' "$out/emcc.log" >&2; then die "compiler warnings in $tree-$flavor"; fi
+  echo "$key" > "$out/build.id"
+  say "built $tree-$flavor ($(stat -c %s "$out/spdk.wasm") bytes)"
+}
+
+pids=()
+for tree in unpatched patched; do
+  for flavor in release asan; do
+    compile "$tree" "$flavor" & pids+=($!)
+  done
+done
+for p in "${pids[@]}"; do wait "$p" || die "a variant failed to build"; done
+
+# --- TypeScript -----------------------------------------------------------------------------------
+ts_key=$(hash_of host bench tsconfig.json tsconfig.build.json)
+if [ "$(cat build/ts.stamp 2>/dev/null)" != "$ts_key" ] || [ ! -f dist/host/cli.js ]; then
+  say "compiling TypeScript"
+  npx --no-install tsc -p tsconfig.build.json
+  echo "$ts_key" > build/ts.stamp
+fi
+say "up to date"

@@ -1,0 +1,66 @@
+import type { GuestMemory } from '../kernel/host-kernel.js';
+
+/** Typed access to a machine's linear memory that survives memory growth: every accessor checks
+ *  whether the buffer was replaced and refreshes its views. */
+export class GuestView implements GuestMemory {
+  private u8: Uint8Array = new Uint8Array(0);
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+
+  constructor(private readonly current: () => Uint8Array) {}
+
+  bytes(): Uint8Array {
+    const u8 = this.current();
+    if (u8.buffer !== this.u8.buffer || u8.byteLength !== this.u8.byteLength) {
+      this.u8 = u8;
+      this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    }
+    return this.u8;
+  }
+
+  view(): DataView {
+    this.bytes();
+    return this.dv;
+  }
+
+  u32(addr: number): number {
+    return this.view().getUint32(addr, true);
+  }
+
+  i32(addr: number): number {
+    return this.view().getInt32(addr, true);
+  }
+
+  setU32(addr: number, v: number): void {
+    this.view().setUint32(addr, v >>> 0, true);
+  }
+
+  setI32(addr: number, v: number): void {
+    this.view().setInt32(addr, v | 0, true);
+  }
+
+  u16(addr: number): number {
+    return this.view().getUint16(addr, true);
+  }
+
+  setU16(addr: number, v: number): void {
+    this.view().setUint16(addr, v, true);
+  }
+
+  /** NUL-terminated string (ASCII/UTF-8) at addr, up to max bytes. */
+  cstring(addr: number, max = 4096): string {
+    const u8 = this.bytes();
+    let end = addr;
+    const limit = Math.min(u8.length, addr + max);
+    while (end < limit && u8[end] !== 0) end++;
+    return new TextDecoder().decode(u8.subarray(addr, end));
+  }
+
+  /** Copy of `len` bytes at addr. */
+  read(addr: number, len: number): Uint8Array {
+    return this.bytes().slice(addr, addr + len);
+  }
+
+  write(addr: number, data: Uint8Array): void {
+    this.bytes().set(data, addr);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * A machine (decision 4): one WebAssembly instance of a compiled variant, with its own linear memory,
+ * plus its HostKernel. The world steps it through `pollOnce` (decision 5). A trap, abort or ASan
+ * report inside the instance becomes a CrashReport; `reboot()` discards the instance and starts a
+ * fresh one.
+ */
+import type { HostKernel } from '../kernel/host-kernel.js';
+import type { Steppable, World } from '../sim/world.js';
+import { crashReport, MachineCrashed, type CrashReport } from './crash.js';
+import { GuestView } from './guest-memory.js';
+import { createHostImports } from './imports.js';
+import type { EmscriptenModule, LoadedVariant } from './variant.js';
+
+export interface MachineOptions {
+  world: World;
+  name: string;
+  variant: LoadedVariant;
+  /** Builds the machine's kernel; called again on reboot (a reboot starts with a fresh kernel). */
+  kernel: (mem: GuestView) => HostKernel;
+  /** Receives C-side log lines (SPDK_ERRLOG & co.). Default: kept in `logLines`. */
+  onLog?: (level: number, msg: string) => void;
+}
+
+type Fn = (...args: number[]) => number;
+
+export class SpdkMachine implements Steppable {
+  readonly name: string;
+  readonly world: World;
+  readonly variant: LoadedVariant;
+  kernel!: HostKernel;
+  readonly mem: GuestView;
+  crash: CrashReport | undefined;
+  readonly logLines: string[] = [];
+  private mod: EmscriptenModule | undefined;
+  private stderr: string[] = [];
+  /** C trace events are forwarded here in addition to the world trace (tests use it). */
+  onTrace: ((ev: string, a: number, b: number, c: number, d: number) => void) | undefined;
+  private peakMemory = 0;
+
+  private constructor(private readonly opts: MachineOptions) {
+    this.name = opts.name;
+    this.world = opts.world;
+    this.variant = opts.variant;
+    this.mem = new GuestView(() => {
+      if (this.mod === undefined) throw new Error(`machine ${this.name}: memory used before instantiation`);
+      return this.mod.HEAPU8;
+    });
+  }
+
+  static async create(opts: MachineOptions): Promise<SpdkMachine> {
+    const m = new SpdkMachine(opts);
+    await m.boot();
+    return m;
+  }
+
+  /** Discards the instance (and its kernel) and starts a fresh one. */
+  async reboot(): Promise<void> {
+    this.mod = undefined;
+    this.crash = undefined;
+    this.stderr = [];
+    await this.boot();
+  }
+
+  private async boot(): Promise<void> {
+    const { world, name, variant } = this.opts;
+    this.kernel = this.opts.kernel(this.mem);
+    const hostImports = createHostImports({
+      kernel: this.kernel,
+      mem: this.mem,
+      clockUs: () => world.now,
+      log: (level, msg) => {
+        this.logLines.push(msg.trimEnd());
+        this.opts.onLog?.(level, msg);
+        world.record(name, 'log', { level, msg: msg.trimEnd().slice(0, 160) });
+      },
+      trace: (ev, a, b, c, d) => {
+        world.record(name, ev, { a, b, c, d });
+        this.onTrace?.(ev, a, b, c, d);
+      },
+    });
+    this.mod = await variant.factory({
+      instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
+        imports['host'] = hostImports;
+        WebAssembly.instantiate(variant.module, imports).then((inst) => done(inst, variant.module));
+        return {};
+      },
+      print: (s: string) => this.logLines.push(s),
+      printErr: (s: string) => this.stderr.push(s),
+    });
+    this.call('spdk_wasm_init');
+  }
+
+  /** Calls a C export; a trap or abort marks the machine crashed and throws MachineCrashed. */
+  call(fn: string, ...args: number[]): number {
+    if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
+    const f = this.mod?.[`_${fn}`] as Fn | undefined;
+    if (f === undefined) throw new Error(`machine ${this.name}: no C export named ${fn}`);
+    try {
+      return f(...args);
+    } catch (err) {
+      this.crash = crashReport(err, this.stderr);
+      this.world.record(this.name, 'crash', { kind: this.crash.kind, msg: this.crash.message.slice(0, 160) });
+      throw new MachineCrashed(this.name, this.crash);
+    }
+  }
+
+  /** True when the variant exports `fn` (lets callers probe optional API). */
+  has(fn: string): boolean {
+    return this.mod?.[`_${fn}`] !== undefined;
+  }
+
+  pollOnce(): { busy: boolean; nextDeadline: number } {
+    if (this.crash !== undefined) return { busy: false, nextDeadline: Infinity };
+    try {
+      const busy = this.call('spdk_wasm_poll_once') !== 0;
+      const next = this.call('spdk_wasm_next_deadline_us');
+      const size = this.mod!.HEAPU8.byteLength;
+      if (size > this.peakMemory) this.peakMemory = size;
+      return { busy, nextDeadline: next < 0 ? Infinity : next };
+    } catch (err) {
+      if (err instanceof MachineCrashed) return { busy: false, nextDeadline: Infinity };
+      throw err;
+    }
+  }
+
+  /** Peak size of linear memory seen by pollOnce, in bytes. */
+  get peakMemoryBytes(): number {
+    return Math.max(this.peakMemory, this.mod?.HEAPU8.byteLength ?? 0);
+  }
+
+  /** Copies a NUL-terminated string into guest memory (freed with `free`). */
+  cstr(s: string): number {
+    const bytes = new TextEncoder().encode(s);
+    const p = this.call('malloc', bytes.length + 1);
+    const u8 = this.mem.bytes();
+    u8.set(bytes, p);
+    u8[p + bytes.length] = 0;
+    return p;
+  }
+
+  free(p: number): void {
+    this.call('free', p);
+  }
+
+  /** Calls `fn` with string arguments converted to guest C strings for the call's duration. */
+  callStr(fn: string, ...args: (number | string)[]): number {
+    const owned: number[] = [];
+    try {
+      const raw = args.map((a) => {
+        if (typeof a === 'number') return a;
+        const p = this.cstr(a);
+        owned.push(p);
+        return p;
+      });
+      return this.call(fn, ...raw);
+    } finally {
+      if (this.crash === undefined) for (const p of owned) this.free(p);
+    }
+  }
+}

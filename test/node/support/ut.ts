@@ -1,0 +1,64 @@
+/** Test support: one machine running the real C against a ScriptedKernel. */
+import { World } from '../../../host/sim/world.js';
+import { SpdkMachine } from '../../../host/spdk/machine.js';
+import { loadVariant } from '../../../host/spdk/node-loader.js';
+import type { Flavor, Variant } from '../../../host/spdk/variant.js';
+import { ScriptedKernel } from './scripted-kernel.js';
+
+export interface Ut {
+  world: World;
+  kernel: ScriptedKernel;
+  m: SpdkMachine;
+}
+
+export async function utMachine(variant: Variant = 'unpatched', flavor: Flavor = 'release'): Promise<Ut> {
+  const world = new World(1);
+  const kernel = new ScriptedKernel();
+  const m = await SpdkMachine.create({
+    world,
+    name: 'ut',
+    variant: await loadVariant(variant, flavor),
+    kernel: (mem) => {
+      kernel.mem = mem;
+      return kernel;
+    },
+  });
+  return { world, kernel, m };
+}
+
+export const REQ_FIELD = { list: 0, offset: 1, zcopyFlag: 2, zcopyIdx: 3, completions: 4, lastErr: 5, iovcnt: 6 } as const;
+export const SOCK_FIELD = { sendmsgIdx: 0, zcopy: 1, queuedIovcnt: 2, queued: 3, pending: 4, fd: 5, closed: 6, cbCnt: 7 } as const;
+export const LIST = { none: 0, queued: 1, pending: 2 } as const;
+
+export function reqField(m: SpdkMachine, req: number, f: keyof typeof REQ_FIELD): number {
+  const v = m.call('spdk_wasm_req_get', req, REQ_FIELD[f]);
+  return f === 'lastErr' ? v | 0 : v >>> 0;
+}
+
+export function sockField(m: SpdkMachine, sock: number, f: keyof typeof SOCK_FIELD): number {
+  return m.call('spdk_wasm_sock_get', sock, SOCK_FIELD[f]) >>> 0;
+}
+
+/** A request of `len` bytes split over `iovcnt` iovecs of one zeroed buffer. */
+export function makeReq(m: SpdkMachine, len: number, iovcnt = 1): { req: number; buf: number } {
+  const buf = m.call('spdk_wasm_malloc', len);
+  const req = m.call('spdk_wasm_req_alloc', iovcnt);
+  const per = Math.ceil(len / iovcnt);
+  for (let i = 0; i < iovcnt; i++) {
+    m.call('spdk_wasm_req_set_iov', req, i, buf + i * per, Math.min(per, len - i * per));
+  }
+  return { req, buf };
+}
+
+/** Sets posix impl opts and connects a socket (zero copy requested) to 192.0.2.2:4420. */
+export function connectSock(m: SpdkMachine, o: { zcopyClient?: boolean; threshold?: number; zcopy?: boolean } = {}): number {
+  const rc = m.callStr('spdk_wasm_sock_set_opts', 'posix', 1, o.zcopyClient === false ? 0 : 1, o.threshold ?? 0, 2 << 20, 2 << 20);
+  if (rc !== 0) throw new Error(`spdk_wasm_sock_set_opts failed: ${rc}`);
+  const sock = m.callStr('spdk_wasm_sock_connect', '192.0.2.2', 4420, o.zcopy === false ? 0 : 1, 0);
+  if (sock === 0) throw new Error('spdk_wasm_sock_connect returned NULL');
+  // The connect is asynchronous (posix_connect_poller): a flush with nothing queued completes it,
+  // which is when posix_sock_init enables zero copy and sets sendmsg_idx to UINT32_MAX.
+  const flushed = m.call('spdk_wasm_posix_flush', sock) | 0;
+  if (flushed !== 0) throw new Error(`connect did not complete: _sock_flush returned ${flushed}`);
+  return sock;
+}

@@ -1,0 +1,13 @@
+/* The part of upstream's env layer this tree needs: the tick clock. Ticks are the world's
+ * virtual microseconds (host_clock_us), so spdk_get_ticks_hz() is 1,000,000. */
+#ifndef SPDK_ENV_H
+#define SPDK_ENV_H
+
+#include "spdk/stdinc.h"
+
+#define SPDK_ENV_NUMA_ID_ANY (-1)
+
+uint64_t spdk_get_ticks(void);
+uint64_t spdk_get_ticks_hz(void);
+
+#endif /* SPDK_ENV_H */

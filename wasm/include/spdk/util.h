@@ -1,0 +1,28 @@
+/* The few helpers of upstream's spdk/util.h that this tree uses. */
+#ifndef SPDK_UTIL_H
+#define SPDK_UTIL_H
+
+#include "spdk/stdinc.h"
+
+#define SPDK_CACHE_LINE_SIZE 64
+
+#define spdk_min(a, b) (((a) < (b)) ? (a) : (b))
+#define spdk_max(a, b) (((a) > (b)) ? (a) : (b))
+
+#define SPDK_COUNTOF(arr) (sizeof(arr) / sizeof((arr)[0]))
+
+#define SPDK_CONTAINEROF(ptr, type, member) \
+	((type *)((uintptr_t)(ptr) - offsetof(type, member)))
+
+#define _SPDK_STRINGIFY(x) #x
+#define SPDK_STRINGIFY(x) _SPDK_STRINGIFY(x)
+
+/* Read a field of a caller-sized options struct, or a default when the caller's struct is
+ * too small to hold it (ABI-safe option structs carry their own size). */
+#define SPDK_GET_FIELD(obj, field, defval, size) \
+	((size) >= (offsetof(__typeof__(*(obj)), field) + sizeof((obj)->field)) ? \
+	 (obj)->field : (defval))
+
+#define SPDK_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+
+#endif /* SPDK_UTIL_H */

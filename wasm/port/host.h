@@ -1,0 +1,56 @@
+/* The one seam: every OS service the C model uses is a WebAssembly import from module "host".
+ * Each import returns a value >= 0 on success or a negative errno (emscripten's numbering);
+ * the libc-shaped wrappers in posix_shim.c turn that into -1 + errno as upstream code expects.
+ * The TypeScript side is host/spdk/imports.ts, which decodes the pointers and calls HostKernel. */
+#ifndef SPDK_WASM_PORT_HOST_H
+#define SPDK_WASM_PORT_HOST_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct sockaddr;
+struct msghdr;
+struct iovec;
+struct pollfd;
+struct epoll_event;
+
+#define HOST_IMPORT(name) __attribute__((import_module("host"), import_name(#name)))
+
+/* Time and diagnostics */
+HOST_IMPORT(host_clock_us) double host_clock_us(void);
+HOST_IMPORT(host_log) void host_log(int32_t level, const char *msg, uint32_t len);
+HOST_IMPORT(host_trace) void host_trace(const char *event, uint32_t a, uint32_t b, uint32_t c,
+					uint32_t d);
+
+/* Sockets */
+HOST_IMPORT(host_socket) int32_t host_socket(int32_t domain, int32_t type, int32_t protocol);
+HOST_IMPORT(host_bind) int32_t host_bind(int32_t fd, const struct sockaddr *addr, uint32_t len);
+HOST_IMPORT(host_listen) int32_t host_listen(int32_t fd, int32_t backlog);
+HOST_IMPORT(host_accept) int32_t host_accept(int32_t fd, struct sockaddr *addr, uint32_t *len);
+HOST_IMPORT(host_connect) int32_t host_connect(int32_t fd, const struct sockaddr *addr, uint32_t len);
+HOST_IMPORT(host_close) int32_t host_close(int32_t fd);
+HOST_IMPORT(host_setsockopt) int32_t host_setsockopt(int32_t fd, int32_t level, int32_t name,
+		const void *val, uint32_t len);
+HOST_IMPORT(host_getsockopt) int32_t host_getsockopt(int32_t fd, int32_t level, int32_t name,
+		void *val, uint32_t *len);
+HOST_IMPORT(host_getsockname) int32_t host_getsockname(int32_t fd, struct sockaddr *addr, uint32_t *len);
+HOST_IMPORT(host_getpeername) int32_t host_getpeername(int32_t fd, struct sockaddr *addr, uint32_t *len);
+HOST_IMPORT(host_sendmsg) int32_t host_sendmsg(int32_t fd, const struct msghdr *msg, int32_t flags);
+HOST_IMPORT(host_recvmsg) int32_t host_recvmsg(int32_t fd, struct msghdr *msg, int32_t flags);
+HOST_IMPORT(host_readv) int32_t host_readv(int32_t fd, const struct iovec *iov, int32_t iovcnt);
+HOST_IMPORT(host_recv) int32_t host_recv(int32_t fd, void *buf, uint32_t len, int32_t flags);
+HOST_IMPORT(host_fcntl) int32_t host_fcntl(int32_t fd, int32_t cmd, int32_t arg);
+
+/* Readiness */
+HOST_IMPORT(host_poll) int32_t host_poll(struct pollfd *fds, uint32_t nfds, int32_t timeout);
+HOST_IMPORT(host_epoll_create1) int32_t host_epoll_create1(int32_t flags);
+HOST_IMPORT(host_epoll_ctl) int32_t host_epoll_ctl(int32_t epfd, int32_t op, int32_t fd,
+		struct epoll_event *ev);
+HOST_IMPORT(host_epoll_wait) int32_t host_epoll_wait(int32_t epfd, struct epoll_event *events,
+		int32_t maxevents, int32_t timeout);
+
+/* Interfaces: the i-th configured address (name, IPv4 address, IFF_* flags), -ENOENT past the end. */
+HOST_IMPORT(host_ifaddr) int32_t host_ifaddr(uint32_t index, char name[16], struct sockaddr *addr,
+		uint32_t *flags);
+
+#endif
