@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/** Node-only entry: `spdk-wasm list | run <id> [...] | all`. */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { sideBySide, summaryTable } from './report.js';
+import type { RunResult, Scenario } from './scenarios/contract.js';
+import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { parseSeed, resolveParams, UsageError } from './scenarios/params.js';
+import { loadVariant } from './spdk/node-loader.js';
+import { isFlavor, isVariant, VARIANTS, type Flavor, type Variant } from './spdk/variant.js';
+
+const USAGE = `usage:
+  spdk-wasm list
+  spdk-wasm run <scenario> [--variant unpatched|patched] [--flavor release|asan] [--seed N]
+                [--json] [--trace FILE] [--expect reproduced|clean] [--<param> VALUE ...]
+  spdk-wasm all [--seed N] [--json]
+Without --variant, run executes both variants and prints them side by side.
+Exit status: 0 when the runs completed (whatever the verdict), 1 when --expect differs, 2 for bad usage.`;
+
+interface Args {
+  cmd: string;
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const BOOLEAN_FLAGS = new Set(['json', 'help']);
+
+function parseArgs(argv: string[]): Args {
+  const [cmd = 'help', ...rest] = argv;
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (eq >= 0) flags.set(name, a.slice(eq + 1));
+    else if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
+    else {
+      const v = rest[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      flags.set(name, v);
+      i++;
+    }
+  }
+  return { cmd, positional, flags };
+}
+
+function takeString(flags: Map<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  flags.delete(name);
+  return v === true ? undefined : v;
+}
+
+async function runOne(s: Scenario, variant: Variant, flavor: Flavor, seed: number, params: Record<string, string>, traceFile?: string): Promise<RunResult> {
+  return s.run({
+    variant,
+    flavor,
+    seed,
+    params: resolveParams(s, params),
+    load: loadVariant,
+    onWorld: traceFile === undefined ? undefined : (world) => {
+      world.trace.subscribe((e) => appendFileSync(traceFile, JSON.stringify({ variant, ...e }) + '\n'));
+    },
+  });
+}
+
+async function cmdRun(a: Args): Promise<number> {
+  const id = a.positional[0];
+  if (id === undefined) throw new UsageError('run needs a scenario id; see: spdk-wasm list');
+  if (a.positional.length > 1) throw new UsageError(`unexpected argument "${a.positional[1]}"`);
+  const s = findScenario(id);
+  const json = a.flags.delete('json');
+  const variantArg = takeString(a.flags, 'variant');
+  const flavorArg = takeString(a.flags, 'flavor') ?? 'release';
+  const seed = parseSeed(takeString(a.flags, 'seed') ?? '1');
+  const trace = takeString(a.flags, 'trace');
+  const expect = takeString(a.flags, 'expect');
+  if (variantArg !== undefined && !isVariant(variantArg)) throw new UsageError(`--variant must be unpatched or patched, got "${variantArg}"`);
+  if (!isFlavor(flavorArg)) throw new UsageError(`--flavor must be release or asan, got "${flavorArg}"`);
+  if (expect !== undefined && expect !== 'reproduced' && expect !== 'clean') throw new UsageError(`--expect must be reproduced or clean, got "${expect}"`);
+  const params: Record<string, string> = {};
+  for (const [k, v] of a.flags) {
+    if (v === true) throw new UsageError(`unknown flag --${k}`);
+    params[k] = v;
+  }
+  resolveParams(s, params); // reject bad parameters before any work
+  if (trace !== undefined) writeFileSync(trace, '');
+  const variants: Variant[] = variantArg !== undefined ? [variantArg] : [...VARIANTS];
+  const results: RunResult[] = [];
+  for (const v of variants) results.push(await runOne(s, v, flavorArg, seed, params, trace));
+  if (json) for (const r of results) console.log(JSON.stringify(r));
+  else console.log(sideBySide(results));
+  if (expect !== undefined) {
+    const wrong = results.filter((r) => r.reproduced !== (expect === 'reproduced'));
+    if (wrong.length > 0) {
+      for (const r of wrong) console.error(`spdk-wasm: expected ${expect}, ${r.variant} was ${r.reproduced ? 'reproduced' : 'clean'}; replay: ${r.replay}`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+async function cmdAll(a: Args): Promise<number> {
+  const json = a.flags.delete('json');
+  const seed = parseSeed(takeString(a.flags, 'seed') ?? '1');
+  for (const k of a.flags.keys()) throw new UsageError(`unknown flag --${k} for all`);
+  const results: RunResult[] = [];
+  for (const s of SCENARIOS) {
+    for (const v of VARIANTS) {
+      if (!json) process.stderr.write(`running ${s.id} (${v}, seed ${seed}) ...\n`);
+      results.push(await runOne(s, v, 'release', seed, {}));
+    }
+  }
+  if (json) for (const r of results) console.log(JSON.stringify(r));
+  else {
+    console.log('');
+    for (const s of SCENARIOS) {
+      console.log(sideBySide(results.filter((r) => r.scenario === s.id)));
+      console.log('');
+    }
+    console.log(summaryTable(results));
+  }
+  return 0;
+}
+
+function cmdList(): number {
+  for (const s of SCENARIOS) {
+    console.log(`${s.id}  ${s.title}`);
+    console.log(`    seed ${s.seedDoc}; oracle ${s.oracle}; fix ${s.fix}`);
+    for (const p of s.params) {
+      const range = p.kind === 'int' ? ` [${p.min ?? ''}..${p.max ?? ''}]` : p.kind === 'enum' ? ` {${p.choices!.join('|')}}` : '';
+      console.log(`    --${p.name} (default ${String(p.default)})${range}  ${p.help}`);
+    }
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    const a = parseArgs(argv);
+    switch (a.cmd) {
+      case 'list':
+        return cmdList();
+      case 'run':
+        return await cmdRun(a);
+      case 'all':
+        return await cmdAll(a);
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${a.cmd}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`spdk-wasm: ${err.message}`);
+      console.error('try: spdk-wasm help');
+      return 2;
+    }
+    console.error(`spdk-wasm: ${err instanceof Error ? err.message : String(err)}`);
+    return 3;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,98 @@
+/** Received bytes: the in-order queue the reader drains, and out-of-order segments held until
+ *  the gap before them fills. */
+import type { IoVec } from './host-kernel.js';
+
+export class RecvQueue {
+  private q: Uint8Array[] = [];
+  private head = 0;
+  /** Bytes of q[head] already read. */
+  private skip = 0;
+  bytes = 0;
+
+  push(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.q.push(b);
+    this.bytes += b.length;
+  }
+
+  /** Copies up to the iovecs' capacity into guest memory; consumes unless `peek`. */
+  copyOut(mem: Uint8Array, iov: IoVec[], peek: boolean): number {
+    let qi = this.head;
+    let skip = this.skip;
+    let copied = 0;
+    for (const v of iov) {
+      let at = v.base;
+      let room = v.len;
+      while (room > 0 && qi < this.q.length) {
+        const b = this.q[qi]!;
+        const k = Math.min(room, b.length - skip);
+        mem.set(b.subarray(skip, skip + k), at);
+        at += k;
+        room -= k;
+        copied += k;
+        skip += k;
+        if (skip === b.length) {
+          qi++;
+          skip = 0;
+        }
+      }
+      if (qi >= this.q.length) break;
+    }
+    if (!peek) {
+      for (let i = this.head; i < qi; i++) this.q[i] = EMPTY;
+      this.head = qi;
+      this.skip = skip;
+      this.bytes -= copied;
+      if (this.head > 64 && this.head * 2 > this.q.length) {
+        this.q = this.q.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return copied;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+interface OooSeg {
+  off: number;
+  data: Uint8Array;
+  fin: boolean;
+}
+
+/** Out-of-order segments by stream offset (sorted, possibly overlapping). */
+export class OutOfOrder {
+  private segs: OooSeg[] = [];
+  bytes = 0;
+
+  get empty(): boolean {
+    return this.segs.length === 0;
+  }
+
+  add(off: number, data: Uint8Array, fin: boolean): void {
+    let i = this.segs.length;
+    while (i > 0 && this.segs[i - 1]!.off > off) i--;
+    this.segs.splice(i, 0, { off, data, fin });
+    this.bytes += data.length;
+  }
+
+  /** Removes and returns the next segment that starts at or before `next`, trimmed to start at
+   *  `next`; skips segments wholly below it. */
+  takeAt(next: number): { data: Uint8Array; fin: boolean } | undefined {
+    while (this.segs.length > 0) {
+      const s = this.segs[0]!;
+      if (s.off > next) return undefined;
+      this.segs.shift();
+      this.bytes -= s.data.length;
+      const end = s.off + s.data.length;
+      if (end < next || (end === next && !s.fin)) continue;
+      return { data: s.data.subarray(next - s.off), fin: s.fin };
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.segs = [];
+    this.bytes = 0;
+  }
+}

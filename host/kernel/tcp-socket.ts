@@ -1,0 +1,450 @@
+/**
+ * One TCP socket: connection state, sequence space, buffers, options and the user-facing
+ * operations. Segment processing lives in tcp-input.ts, transmission and timers in tcp-output.ts.
+ *
+ * Stream positions are kept as plain offsets (bytes since the SYN, exact up to 2^53) and turned
+ * into real 32-bit wire numbers only at the edge (sndWire/rcvWire).
+ */
+import * as abi from '../gen/abi.js';
+import type { World } from '../sim/world.js';
+import type { Prng } from '../sim/prng.js';
+import type { NetDev } from '../net/netdev.js';
+import type { GuestMemory, IoVec, SockAddrIn } from './host-kernel.js';
+import { SendBuffer } from './send-buffer.js';
+import { OutOfOrder, RecvQueue } from './recv-buffer.js';
+import { ZeroCopy } from './zerocopy.js';
+import { ErrQueue } from './errqueue.js';
+import { FIN_TIMEOUT_US, RtoEstimator, Timer } from './tcp-timers.js';
+import { gather, iovInBounds, iovTotal } from './iov.js';
+import * as out from './tcp-output.js';
+import { socketInfo, type SocketInfo } from './socket-info.js';
+
+export type TcpState =
+  | 'CLOSE'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RECV'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT1'
+  | 'FIN_WAIT2'
+  | 'CLOSING'
+  | 'TIME_WAIT'
+  | 'CLOSE_WAIT'
+  | 'LAST_ACK';
+
+/** What a socket needs from its machine's TCP stack (implemented by tcp-stack.ts). */
+export interface TcpHost {
+  readonly world: World;
+  readonly machine: string;
+  readonly memory: GuestMemory;
+  readonly rng: Prng;
+  route(dst: string): { dev: NetDev; src: string } | undefined;
+  ephemeralPort(addr: string): number;
+  register(s: TcpSocket): boolean;
+  unregister(s: TcpSocket): void;
+  /** Count of connections aborted by an error (RST, timeout). */
+  aborts: number;
+  /** The socket is finished (closed by the user and CLOSE): its local port is free again. */
+  release(s: TcpSocket): void;
+}
+
+export interface SocketCounters {
+  segsOut: number;
+  segsIn: number;
+  /** Payload bytes put on the wire, retransmissions included. */
+  bytesOut: number;
+  bytesAcked: number;
+  /** In-order payload bytes received. */
+  bytesIn: number;
+  retransmits: number;
+  rtoFired: number;
+  fastRetransmits: number;
+  probes: number;
+  dupAcksIn: number;
+}
+
+/** Linux defaults before any setsockopt (net.ipv4.tcp_wmem[1], tcp_rmem[1]); no autotuning. */
+export const DEFAULT_SNDBUF = 16384;
+export const DEFAULT_RCVBUF = 131072;
+
+export class TcpSocket {
+  fd = -1;
+  state: TcpState = 'CLOSE';
+  local: SockAddrIn | undefined;
+  remote: SockAddrIn | undefined;
+  dev: NetDev | undefined;
+  /** Closed by the user (no fd): finishes its FIN handshake alone, never notifies. */
+  orphan = false;
+  everConnected = false;
+  /** Pending socket error (positive errno), reported once (SO_ERROR or the next call). */
+  skErr = 0;
+  /** sk_shutdown bits. */
+  rcvShutdown = false;
+  sndShutdown = false;
+  /** SOCK_DONE: the connection ended (reads return 0 rather than ENOTCONN). */
+  done = false;
+
+  // Options (setsockopt). SO_SNDBUF/SO_RCVBUF are used as given: Linux would double them.
+  sndBuf = DEFAULT_SNDBUF;
+  rcvBuf = DEFAULT_RCVBUF;
+  nodelay = false;
+  /** TCP_QUICKACK: here persistent, ACK every segment (Linux clears it after a while). */
+  quickack = false;
+  userTimeoutMs = 0;
+  reuseaddr = false;
+  priority = 0;
+  rcvlowat = 1;
+  v6only = false;
+  mark = 0;
+
+  // Send sequence space.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndMax = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  mss = 536;
+  cwnd = 0;
+  ssthresh = Infinity;
+  dupAcks = 0;
+  backoff = 0;
+  probeBackoff = 0;
+  /** Original send time of the head when its retransmission began (-1: none). */
+  retransStamp = -1;
+  synStart = 0;
+  synRetries = 0;
+  finQueued = false;
+  finSent = false;
+  finEverSent = false;
+  finAcked = false;
+  /** RTT timing of one segment at a time (Karn: dropped on retransmit). */
+  rttOff = -1;
+  rttStart = 0;
+  /** End offsets and first-transmit times of new data, for the head's age. */
+  sentEnds: number[] = [];
+  sentTimes: number[] = [];
+  sentHead = 0;
+
+  // Receive sequence space.
+  irs = 0;
+  rcvNxt = 0;
+  finRcvd = false;
+  lastAdvWnd = 0;
+  ackPendingBytes = 0;
+
+  // Listener.
+  backlog = 0;
+  acceptQ: TcpSocket[] = [];
+  synQ = new Set<TcpSocket>();
+  parent: TcpSocket | undefined;
+
+  readonly sb: SendBuffer;
+  readonly rq = new RecvQueue();
+  readonly ooo = new OutOfOrder();
+  readonly zc: ZeroCopy;
+  readonly errq = new ErrQueue();
+  readonly rtt = new RtoEstimator();
+  readonly rtoTimer: Timer;
+  readonly delackTimer: Timer;
+  readonly persistTimer: Timer;
+  /** TIME_WAIT and orphaned FIN_WAIT2 lifetime. */
+  readonly waitTimer: Timer;
+  readonly c: SocketCounters = {
+    segsOut: 0, segsIn: 0, bytesOut: 0, bytesAcked: 0, bytesIn: 0,
+    retransmits: 0, rtoFired: 0, fastRetransmits: 0, probes: 0, dupAcksIn: 0,
+  };
+
+  constructor(readonly host: TcpHost) {
+    this.sb = new SendBuffer(host.memory);
+    this.zc = new ZeroCopy((lo, hi) => this.onZcComplete(lo, hi));
+    const w = host.world;
+    this.rtoTimer = new Timer(w, 'tcp.rto', () => out.onRto(this));
+    this.delackTimer = new Timer(w, 'tcp.delack', () => out.onDelack(this));
+    this.persistTimer = new Timer(w, 'tcp.persist', () => out.onPersist(this));
+    this.waitTimer = new Timer(w, 'tcp.wait', () => this.enterClose());
+  }
+
+  get world(): World {
+    return this.host.world;
+  }
+
+  record(ev: string, f: Record<string, number | string | boolean> = {}): void {
+    this.host.world.record(this.host.machine, ev, { fd: this.fd, ...f });
+  }
+
+  // ---- wire numbers ----
+
+  sndWire(off: number): number {
+    return (this.iss + 1 + off) >>> 0;
+  }
+
+  rcvWire(off: number): number {
+    return (this.irs + 1 + off) >>> 0;
+  }
+
+  /** ACK number: next expected byte, plus one for a received FIN. */
+  ackNumber(): number {
+    return (this.rcvWire(this.rcvNxt) + (this.finRcvd ? 1 : 0)) >>> 0;
+  }
+
+  /** Receive window: SO_RCVBUF minus unread bytes. Out-of-order bytes are not subtracted, so
+   *  duplicate ACKs keep an unchanged window and count towards fast retransmit. */
+  rcvWindow(): number {
+    return Math.max(0, this.rcvBuf - this.rq.bytes);
+  }
+
+  /** Bytes written and not yet acknowledged. */
+  get unacked(): number {
+    return this.sb.end - this.sndUna;
+  }
+
+  sendSpace(): number {
+    return this.sndBuf - this.unacked;
+  }
+
+  /** Data or FIN sent and not yet acknowledged. */
+  outstanding(): boolean {
+    return this.sndMax > this.sndUna || (this.finEverSent && !this.finAcked);
+  }
+
+  get synchronized(): boolean {
+    return this.state !== 'CLOSE' && this.state !== 'LISTEN' && this.state !== 'SYN_SENT';
+  }
+
+  takeError(): number {
+    const e = this.skErr;
+    this.skErr = 0;
+    return e;
+  }
+
+  // ---- user operations ----
+
+  connect(addr: SockAddrIn): number {
+    switch (this.state) {
+      case 'SYN_SENT':
+      case 'SYN_RECV':
+        return -abi.EALREADY;
+      case 'CLOSE':
+        break;
+      case 'LISTEN':
+        return -abi.EINVAL;
+      default:
+        return -abi.EISCONN;
+    }
+    const r = this.host.route(addr.addr);
+    if (r === undefined) return -abi.ENETUNREACH;
+    const laddr = this.local === undefined || this.local.addr === '0.0.0.0' ? r.src : this.local.addr;
+    const lport = this.local?.port ?? this.host.ephemeralPort(laddr);
+    this.local = { addr: laddr, port: lport };
+    this.remote = { addr: addr.addr, port: addr.port };
+    this.dev = r.dev;
+    this.resetConnection();
+    this.iss = this.host.rng.u32();
+    this.mss = r.dev.mss;
+    this.state = 'SYN_SENT';
+    if (!this.host.register(this)) {
+      this.state = 'CLOSE';
+      return -abi.EADDRNOTAVAIL;
+    }
+    this.synStart = this.world.now;
+    this.record('tcp.connect', { dst: `${addr.addr}:${addr.port}`, src: `${laddr}:${lport}` });
+    out.sendSyn(this);
+    return -abi.EINPROGRESS;
+  }
+
+  /** Fresh sequence state for a (re)connect or an accepted child. */
+  resetConnection(): void {
+    this.skErr = 0;
+    this.rcvShutdown = this.sndShutdown = this.done = false;
+    this.sndUna = this.sndNxt = this.sndMax = this.rcvNxt = 0;
+    this.backoff = this.synRetries = 0;
+    this.retransStamp = -1;
+    this.finQueued = this.finSent = this.finEverSent = this.finAcked = this.finRcvd = false;
+  }
+
+  /** Called when the handshake completes (either side). */
+  established(): void {
+    this.state = 'ESTABLISHED';
+    this.everConnected = true;
+    this.cwnd = 10 * this.mss;
+    this.rtoTimer.clear();
+    this.backoff = 0;
+    this.lastAdvWnd = this.rcvWindow();
+    this.record('tcp.established', {
+      src: `${this.local!.addr}:${this.local!.port}`,
+      dst: `${this.remote!.addr}:${this.remote!.port}`,
+      mss: this.mss,
+    });
+  }
+
+  sendmsg(iov: IoVec[], flags: number): number {
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') {
+      if (this.skErr !== 0) return -this.takeError();
+      if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') return -abi.EAGAIN;
+      return this.everConnected || this.state !== 'CLOSE' ? -abi.EPIPE : -abi.ENOTCONN;
+    }
+    if (this.skErr !== 0) return -this.takeError();
+    if (this.sndShutdown) return -abi.EPIPE;
+    const total = iovTotal(iov);
+    const mem = this.host.memory.bytes();
+    if (!iovInBounds(mem, iov)) return -abi.EFAULT;
+    if (total === 0) return 0;
+    const space = this.sendSpace();
+    if (space <= 0) return -abi.EAGAIN;
+    const zc = (flags & abi.MSG_ZEROCOPY) !== 0 && this.zc.enabled;
+    if (zc && this.zc.nobufs > 0) {
+      this.zc.nobufs--;
+      this.record('sendmsg', { len: total, accepted: 0, zc: 1, err: abi.ENOBUFS });
+      return -abi.ENOBUFS;
+    }
+    const n = Math.min(total, space);
+    const start = this.sb.end;
+    if (zc) {
+      let left = n;
+      for (const v of iov) {
+        if (left === 0) break;
+        const k = Math.min(v.len, left);
+        if (k > 0) this.sb.appendRef(v.base, k);
+        left -= k;
+      }
+    } else {
+      this.sb.appendCopy(gather(mem, iov, n));
+    }
+    let id = -1;
+    if (zc) id = this.zc.take(start, start + n).id;
+    this.record('sendmsg', { len: total, accepted: n, zc: zc ? 1 : 0, id });
+    out.output(this);
+    return n;
+  }
+
+  /** readv/recv/recvmsg data path. */
+  read(iov: IoVec[], peek: boolean): number {
+    if (this.state === 'LISTEN') return -abi.ENOTCONN;
+    const mem = this.host.memory.bytes();
+    if (!iovInBounds(mem, iov)) return -abi.EFAULT;
+    if (this.rq.bytes > 0) {
+      const n = this.rq.copyOut(mem, iov, peek);
+      if (n > 0 && !peek) out.maybeWindowUpdate(this);
+      if (n > 0 || iovTotal(iov) === 0) return n;
+    }
+    if (iovTotal(iov) === 0) return 0;
+    if (this.skErr !== 0) return -this.takeError();
+    if (this.rcvShutdown || this.done) return 0;
+    if (this.state === 'CLOSE') return -abi.ENOTCONN;
+    return -abi.EAGAIN;
+  }
+
+  /** shutdown(2): 'wr' sends FIN after queued data; 'rd' makes reads return EOF. */
+  shutdown(how: 'rd' | 'wr' | 'rdwr'): number {
+    if (!this.synchronized) return -abi.ENOTCONN;
+    if (how !== 'wr') this.rcvShutdown = true;
+    if (how !== 'rd') this.queueFin();
+    return 0;
+  }
+
+  private queueFin(): void {
+    if (this.sndShutdown) return;
+    this.sndShutdown = true;
+    if (this.state === 'ESTABLISHED' || this.state === 'SYN_RECV') this.state = 'FIN_WAIT1';
+    else if (this.state === 'CLOSE_WAIT') this.state = 'LAST_ACK';
+    else return;
+    this.finQueued = true;
+    out.output(this);
+  }
+
+  /** close(2): the fd is gone; the connection winds down on its own. */
+  close(): void {
+    this.orphan = true;
+    this.zc.kill();
+    this.errq.clear();
+    this.record('tcp.close', { state: this.state });
+    switch (this.state) {
+      case 'LISTEN':
+        for (const ch of [...this.acceptQ, ...this.synQ]) {
+          out.sendRst(ch);
+          ch.orphan = true;
+          ch.enterClose();
+        }
+        this.acceptQ = [];
+        this.synQ.clear();
+        this.enterClose();
+        return;
+      case 'CLOSE':
+      case 'SYN_SENT':
+        this.enterClose();
+        return;
+      case 'ESTABLISHED':
+      case 'SYN_RECV':
+      case 'CLOSE_WAIT':
+        if (this.rq.bytes > 0) {
+          // Unread data is lost: Linux answers with RST instead of FIN.
+          out.sendRst(this);
+          this.enterClose();
+          return;
+        }
+        this.rcvShutdown = true;
+        this.queueFin();
+        return;
+      case 'FIN_WAIT2':
+        this.waitTimer.set(this.world.now + FIN_TIMEOUT_US);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The connection is over: state CLOSE, timers stopped, 4-tuple released. */
+  enterClose(): void {
+    this.state = 'CLOSE';
+    this.done = true;
+    this.rcvShutdown = this.sndShutdown = true;
+    this.rtoTimer.clear();
+    this.delackTimer.clear();
+    this.persistTimer.clear();
+    this.waitTimer.clear();
+    this.host.unregister(this);
+    if (this.orphan) this.host.release(this);
+    if (this.parent !== undefined) {
+      this.parent.synQ.delete(this);
+      this.parent = undefined;
+    }
+  }
+
+  /** Fatal error (RST, timeout): Linux keeps un-notified zero-copy data until close. */
+  abort(err: number, why: string): void {
+    this.record('tcp.abort', { err, why, state: this.state });
+    this.host.aborts++;
+    this.skErr = err;
+    this.enterClose();
+  }
+
+  private onZcComplete(lo: number, hi: number): void {
+    const copied = this.dev?.loopback === true;
+    this.errq.pushZerocopy(lo, hi, copied);
+    this.record('zc.notify', { lo, hi, copied: copied ? 1 : 0 });
+  }
+
+  /** epoll/poll readiness, shaped after Linux's tcp_poll. */
+  pollMask(): number {
+    let m = 0;
+    if (this.state === 'LISTEN') {
+      if (this.acceptQ.length > 0) m |= abi.EPOLLIN;
+    } else {
+      if ((this.rcvShutdown && this.sndShutdown) || this.state === 'CLOSE') m |= abi.EPOLLHUP;
+      if (this.rcvShutdown || this.finRcvd) m |= abi.EPOLLIN | abi.EPOLLRDHUP;
+      if (this.state !== 'SYN_SENT' && this.state !== 'SYN_RECV') {
+        if (this.rq.bytes >= Math.max(1, this.rcvlowat) || (this.rq.bytes > 0 && this.finRcvd)) m |= abi.EPOLLIN;
+        if (this.sndShutdown || this.sendSpace() > 0) m |= abi.EPOLLOUT;
+      }
+    }
+    if (this.skErr !== 0 || this.errq.length > 0) m |= abi.EPOLLERR;
+    return m;
+  }
+
+  /** A snapshot for scenarios and tests. */
+  info(): SocketInfo {
+    return socketInfo(this);
+  }
+}

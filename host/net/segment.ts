@@ -1,0 +1,74 @@
+/** A TCP/IPv4 segment as it travels the emulated fabric, and the frame a NIC transmits. */
+import type { World } from '../sim/world.js';
+
+/** TCP header flag bits (RFC 793 wire values, not a libc ABI constant). */
+export const TH_FIN = 0x01;
+export const TH_SYN = 0x02;
+export const TH_RST = 0x04;
+export const TH_PSH = 0x08;
+export const TH_ACK = 0x10;
+
+/** Ethernet (14) + IPv4 (20) + TCP (20) header bytes counted for serialization time. */
+export const HEADER_BYTES = 54;
+
+export const EMPTY_PAYLOAD = new Uint8Array(0);
+
+export interface TcpSegment {
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  /** Real 32-bit sequence and acknowledgement numbers. */
+  seq: number;
+  ack: number;
+  flags: number;
+  /** Advertised receive window in bytes (window scaling is not modelled: the value is exact). */
+  wnd: number;
+  /** MSS option, carried on SYN segments only (0 otherwise). */
+  mss: number;
+  /** Payload length, known before the payload is read. */
+  len: number;
+  /** The payload bytes; filled when the NIC starts transmitting (lazy zero copy, decision 6). */
+  payload: Uint8Array;
+}
+
+/** What a NIC queues. `materialize` runs when transmission starts (and reads guest memory for
+ *  zero-copy data); `release` runs when the NIC is done with the frame, sent or dropped. */
+export interface Frame {
+  readonly seg: TcpSegment;
+  materialize(): Uint8Array;
+  release(): void;
+}
+
+/** A frame whose payload is already known (control segments, plain copies). */
+export class StaticFrame implements Frame {
+  constructor(readonly seg: TcpSegment) {}
+  materialize(): Uint8Array {
+    return this.seg.payload;
+  }
+  release(): void {}
+}
+
+export function flagString(flags: number): string {
+  let s = '';
+  if (flags & TH_SYN) s += 'S';
+  if (flags & TH_FIN) s += 'F';
+  if (flags & TH_RST) s += 'R';
+  if (flags & TH_PSH) s += 'P';
+  if (flags & TH_ACK) s += 'A';
+  return s;
+}
+
+/** Trace one segment on the wire ("tcp.seg" when delivered, "tcp.drop" with a reason). */
+export function recordSegment(world: World, ev: string, seg: TcpSegment, reason?: string): void {
+  const f: Record<string, number | string> = {
+    src: `${seg.src}:${seg.sport}`,
+    dst: `${seg.dst}:${seg.dport}`,
+    seq: seg.seq,
+    ack: seg.ack,
+    len: seg.len,
+    flags: flagString(seg.flags),
+  };
+  if (reason !== undefined) f['reason'] = reason;
+  world.record('wire', ev, f);
+}

@@ -1,0 +1,74 @@
+/**
+ * The scenario contract (decision 8): one module per replay, with its parameters, the seed document it
+ * replays, and a run that returns a verdict observed from bytes and states. The CLI, the tests, the
+ * browser demos and the labs all run scenarios through this interface.
+ */
+import type { Flavor, LoadedVariant, Variant } from '../spdk/variant.js';
+import type { World } from '../sim/world.js';
+
+export type Oracle = 'safety' | 'liveness' | 'crash';
+
+export type ParamValue = number | boolean | string;
+
+export interface ParamSpec {
+  name: string;
+  kind: 'int' | 'bool' | 'enum';
+  default: ParamValue;
+  help: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+export interface RunOptions {
+  variant: Variant;
+  flavor: Flavor;
+  seed: number;
+  params: Record<string, ParamValue>;
+  /** Loads a compiled variant (Node: from build/wasm; browser: by fetch). */
+  load: (variant: Variant, flavor: Flavor) => Promise<LoadedVariant>;
+  /** Keep up to this many trace events in the result's world (0 = hash only). */
+  keepTrace?: number;
+  /** Called once the world exists, e.g. to stream its trace. */
+  onWorld?: (world: World) => void;
+}
+
+export interface RunResult {
+  scenario: string;
+  variant: Variant;
+  flavor: Flavor;
+  seed: number;
+  params: Record<string, ParamValue>;
+  /** True when the bug was observed (wrong bytes, stuck work, or a crash). */
+  reproduced: boolean;
+  /** The oracle that judged the run. */
+  oracle: Oracle;
+  /** One line a person reads first. */
+  summary: string;
+  /** What was observed: bytes, ranges, states. Plain JSON. */
+  evidence: Record<string, unknown>;
+  /** Counters showing which paths actually fired (VOPR hygiene). */
+  counters: Record<string, number>;
+  simulatedUs: number;
+  wallMs: number;
+  traceHash: string;
+  traceEvents: number;
+  build: string;
+  /** The exact command that replays this run. */
+  replay: string;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** The seed write-up it replays (shared/seeds/...). */
+  seedDoc: string;
+  /** Upstream fix selected by the `patched` variant. */
+  fix: string;
+  /** The oracle that detects this bug. */
+  oracle: Oracle;
+  params: readonly ParamSpec[];
+  /** Cross-parameter checks beyond each ParamSpec's range; returns a one-line error or undefined. */
+  validate?(params: Record<string, ParamValue>): string | undefined;
+  run(opts: RunOptions): Promise<RunResult>;
+}

@@ -1,0 +1,12 @@
+import type { Scenario } from './contract.js';
+import { UsageError } from './params.js';
+import { zcopyThreshold } from './zcopy-threshold.js';
+
+/** Every replay, by stable id (ARCHITECTURE "The five replays"). */
+export const SCENARIOS: readonly Scenario[] = [zcopyThreshold];
+
+export function findScenario(id: string): Scenario {
+  const s = SCENARIOS.find((x) => x.id === id);
+  if (s === undefined) throw new UsageError(`unknown scenario "${id}" (known: ${SCENARIOS.map((x) => x.id).join(', ')})`);
+  return s;
+}

@@ -1,0 +1,59 @@
+/** The CLI as a user runs it (compiled dist/host/cli.js, built by `npm test`'s build step). */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../host/spdk/node-loader.js';
+
+const CLI = join(packageRoot(), 'dist', 'host', 'cli.js');
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('spdk-wasm CLI', () => {
+  it('list names every replay with its parameters', () => {
+    const r = cli('list');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('zcopy-threshold');
+    expect(r.stdout).toContain('--threshold');
+    expect(r.stdout).toContain('--io-size');
+    expect(r.stdout).toContain('--mss');
+  });
+
+  it.each([
+    [['run', 'no-such-replay'], /unknown scenario "no-such-replay"/],
+    [['run', 'zcopy-threshold', '--variant', 'fixed'], /--variant must be unpatched or patched/],
+    [['run', 'zcopy-threshold', '--seed', 'abc'], /--seed must be an integer/],
+    [['run', 'zcopy-threshold', '--bogus', '1'], /unknown parameter --bogus/],
+    [['run', 'zcopy-threshold', '--io-size', '5000'], /multiple of 4096/],
+    [['run', 'zcopy-threshold', '--threshold', '-1'], /--threshold of zcopy-threshold must be >= 0/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('bad usage %j: one clear line, exit status 2', (args, msg) => {
+    const r = cli(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(msg);
+  });
+
+  it('run --json gives one object per variant with the contract fields', () => {
+    const r = cli('run', 'zcopy-threshold', '--seed', '3', '--json', '--io-count', '6');
+    expect(r.status).toBe(0);
+    const runs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(runs.map((x) => x['variant'])).toEqual(['unpatched', 'patched']);
+    for (const x of runs) {
+      for (const k of ['scenario', 'variant', 'seed', 'reproduced', 'oracle', 'evidence', 'simulatedUs', 'wallMs', 'traceHash', 'build']) {
+        expect(x).toHaveProperty(k);
+      }
+      expect(x['seed']).toBe(3);
+    }
+    expect(runs[0]!['reproduced']).toBe(true);
+    expect(runs[1]!['reproduced']).toBe(false);
+  });
+
+  it('--expect makes a differing verdict a non-zero exit', () => {
+    expect(cli('run', 'zcopy-threshold', '--variant', 'patched', '--io-count', '4', '--expect', 'clean').status).toBe(0);
+    const r = cli('run', 'zcopy-threshold', '--variant', 'patched', '--io-count', '4', '--expect', 'reproduced');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('replay: npx spdk-wasm run zcopy-threshold --variant patched');
+  });
+});

@@ -1,0 +1,89 @@
+/** Replay of seed 000 (spdk#3610) over many seeds, both variants; the verdict comes from bytes. */
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../host/scenarios/contract.js';
+import { resolveParams } from '../../host/scenarios/params.js';
+import { zcopyThreshold } from '../../host/scenarios/zcopy-threshold.js';
+import { loadVariant } from '../../host/spdk/node-loader.js';
+import type { Flavor, Variant } from '../../host/spdk/variant.js';
+
+const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+
+function run(variant: Variant, seed: number, raw: Record<string, string> = {}, flavor: Flavor = 'release'): Promise<RunResult> {
+  return zcopyThreshold.run({ variant, flavor, seed, params: resolveParams(zcopyThreshold, raw), load: loadVariant });
+}
+
+interface Mismatch {
+  write: number;
+  ranges: { start: number; end: number; inZeroCopyChunk: boolean; chunks: { zc: boolean }[] }[];
+}
+
+describe('zcopy-threshold (seed 000)', () => {
+  it.each(SEEDS)('unpatched seed %i: corruption lies exactly in zero-copy chunks', async (seed) => {
+    const r = await run('unpatched', seed);
+    expect(r.oracle).toBe('safety');
+    expect(r.reproduced).toBe(true);
+    const mismatches = r.evidence['mismatches'] as Mismatch[];
+    expect(mismatches.length).toBeGreaterThan(0);
+    for (const w of mismatches) {
+      for (const range of w.ranges) {
+        expect(range.inZeroCopyChunk).toBe(true);
+        expect(range.chunks.every((c) => c.zc)).toBe(true);
+      }
+    }
+    expect(r.counters['prematureCompletions']).toBeGreaterThan(0);
+    expect(r.counters['sendmsgCopy']).toBeGreaterThan(0);
+  });
+
+  it.each(SEEDS)('patched seed %i: every byte verified, completions only after notifications', async (seed) => {
+    const r = await run('patched', seed);
+    expect(r.reproduced).toBe(false);
+    expect(r.counters['mismatchedWrites']).toBe(0);
+    expect(r.counters['prematureCompletions']).toBe(0);
+    expect(r.counters['writesCompleted']).toBe(16);
+    // The precondition was present: both kinds of sendmsg happened.
+    expect(r.counters['sendmsgZeroCopy']).toBeGreaterThan(0);
+    expect(r.counters['sendmsgCopy']).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['threshold 0 (every send zero copy)', { threshold: '0' }],
+    ['threshold above the write size (every send a copy)', { threshold: '262144' }],
+    ['zero copy off', { zcopy: 'false' }],
+  ])('unpatched is clean when the precondition is absent: %s', async (_name, raw) => {
+    for (const seed of [1, 2, 3]) {
+      const r = await run('unpatched', seed, raw);
+      expect(r.reproduced).toBe(false);
+      expect(r.counters['mismatchedWrites']).toBe(0);
+    }
+  });
+
+  it('lossy link: retransmissions re-read poisoned memory unpatched, stay clean patched', async () => {
+    const u = await run('unpatched', 7, { 'loss-ppm': '20000' });
+    const p = await run('patched', 7, { 'loss-ppm': '20000' });
+    expect(u.reproduced).toBe(true);
+    expect(p.reproduced).toBe(false);
+    expect(p.counters['retransmits'] ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives the same trace hash; different seeds differ', async () => {
+    const a = await run('unpatched', 5);
+    const b = await run('unpatched', 5);
+    const c = await run('unpatched', 6);
+    expect(a.traceHash).toBe(b.traceHash);
+    expect(a.traceEvents).toBe(b.traceEvents);
+    expect(c.traceHash).not.toBe(a.traceHash);
+    const pa = await run('patched', 5);
+    const pb = await run('patched', 5);
+    expect(pa.traceHash).toBe(pb.traceHash);
+  });
+});
+
+describe('asan variant', () => {
+  it.each(['unpatched', 'patched'] as const)('%s runs the scenario with no AddressSanitizer report', async (variant) => {
+    const r = await run(variant, 3, { 'io-count': '8' }, 'asan');
+    expect(r.oracle).not.toBe('crash');
+    expect(r.reproduced).toBe(variant === 'unpatched');
+  });
+});
