@@ -35,6 +35,11 @@ export class World {
     this.steppables.push(s);
   }
 
+  /** The machine (or other steppable) of that name, for fault injection and inspection. */
+  find(name: string): Steppable | undefined {
+    return this.steppables.find((s) => s.name === name);
+  }
+
   remove(s: Steppable): void {
     const i = this.steppables.indexOf(s);
     if (i >= 0) this.steppables.splice(i, 1);

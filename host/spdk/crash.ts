@@ -17,14 +17,21 @@ export class MachineCrashed extends Error {
 }
 
 /** Builds a report from the thrown error and what the machine printed on stderr. */
-export function crashReport(err: unknown, stderr: string[]): CrashReport {
-  const e = err instanceof Error ? err : new Error(String(err));
+export function crashReport(err: unknown, stderr: string[], reportStack?: string): CrashReport {
+  const e = err instanceof Error ? err : new Error(describe(err));
   const asanStart = stderr.findIndex((l) => l.includes('ERROR: AddressSanitizer'));
-  const cStack = wasmFrames(e.stack ?? '');
+  const cStack = wasmFrames(reportStack ?? e.stack ?? '');
   if (asanStart >= 0) {
     const report = stderr.slice(asanStart).join('\n');
     const summary = stderr.find((l) => l.startsWith('SUMMARY: AddressSanitizer')) ?? stderr[asanStart]!;
-    return { kind: 'asan', message: summary.trim(), cStack: cStack.length > 0 ? cStack : asanFrames(report), asanReport: report };
+    // V8's stack of the abort that follows the report holds the faulting C frames; the report's
+    // own access stack is often one frame deep under emscripten, so it is the fallback.
+    const own = cStack.filter((f) => !isSanitizerFrame(f));
+    const frames = own.length > 0 ? own : asanFrames(report);
+    const what = /AddressSanitizer: ([\w-]+)/.exec(summary)?.[1] ?? 'error';
+    const access = stderr.slice(asanStart + 1).find((l) => /^(READ|WRITE) of size/.test(l))?.replace(/ at 0x.*$/, '');
+    const message = `AddressSanitizer: ${what}${access !== undefined ? `, ${access}` : ''}${frames[0] !== undefined ? ` in ${frames[0]}` : ''}`;
+    return { kind: 'asan', message, cStack: frames, asanReport: report };
   }
   const kind = /Aborted|abort\(/.test(e.message) ? 'abort' : 'trap';
   return { kind, message: e.message.split('\n')[0] ?? e.message, cStack };
@@ -40,9 +47,25 @@ function wasmFrames(stack: string): string[] {
   return out;
 }
 
-/** Frames named in an ASan report ("#0 0x... in name ..."). */
+/** C frames of the faulting access in an ASan report ("#0 0x... in name+0x..."): the first stack
+ *  only, without the sanitizer's own frames and the JavaScript frames below the wasm entry. */
 function asanFrames(report: string): string[] {
+  const first = report.split(/\n\s*\n/)[0] ?? '';
   const out: string[] = [];
-  for (const m of report.matchAll(/#\d+ 0x[0-9a-f]+ in ([\w$.]+)/g)) out.push(m[1]!);
+  for (const m of first.matchAll(/#\d+ 0x[0-9a-f]+ in ([\w$.:]+)/g)) {
+    const name = m[1]!;
+    if (isSanitizerFrame(name) || name.includes('.')) continue;
+    out.push(name);
+  }
   return out;
+}
+
+function isSanitizerFrame(name: string): boolean {
+  return /^(__asan|__sanitizer|__interceptor|emscripten_|abort$|_abort$)/.test(name);
+}
+
+/** Emscripten's exit path throws non-Error values (ExitStatus objects, numbers). */
+function describe(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'status' in err) return `exit(${String((err as { status: unknown }).status)})`;
+  return String(err);
 }

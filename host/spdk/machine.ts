@@ -33,6 +33,7 @@ export class SpdkMachine implements Steppable {
   readonly logLines: string[] = [];
   private mod: EmscriptenModule | undefined;
   private stderr: string[] = [];
+  private reportStack: string | undefined;
   /** C trace events are forwarded here in addition to the world trace (tests use it). */
   onTrace: ((ev: string, a: number, b: number, c: number, d: number) => void) | undefined;
   private peakMemory = 0;
@@ -58,6 +59,7 @@ export class SpdkMachine implements Steppable {
     this.mod = undefined;
     this.crash = undefined;
     this.stderr = [];
+    this.reportStack = undefined;
     await this.boot();
   }
 
@@ -84,8 +86,14 @@ export class SpdkMachine implements Steppable {
         WebAssembly.instantiate(variant.module, imports).then((inst) => done(inst, variant.module));
         return {};
       },
+      wasmOffsetData: variant.offsetData,
       print: (s: string) => this.logLines.push(s),
-      printErr: (s: string) => this.stderr.push(s),
+      printErr: (s: string) => {
+        // The sanitizer prints from inside the faulting call: the JS stack here still holds the
+        // C frames, which the exit that follows the report no longer carries.
+        if (s.includes('ERROR: AddressSanitizer')) this.reportStack = new Error().stack;
+        this.stderr.push(s);
+      },
     });
     this.call('spdk_wasm_init');
   }
@@ -95,12 +103,17 @@ export class SpdkMachine implements Steppable {
     if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
     const f = this.mod?.[`_${fn}`] as Fn | undefined;
     if (f === undefined) throw new Error(`machine ${this.name}: no C export named ${fn}`);
+    // ASan's report runs deep inside the sanitizer; keep enough frames to reach the C code.
+    const limit = Error.stackTraceLimit;
+    if (this.variant.flavor === 'asan') Error.stackTraceLimit = 64;
     try {
       return f(...args);
     } catch (err) {
-      this.crash = crashReport(err, this.stderr);
+      this.crash = crashReport(err, this.stderr, this.reportStack);
       this.world.record(this.name, 'crash', { kind: this.crash.kind, msg: this.crash.message.slice(0, 160) });
       throw new MachineCrashed(this.name, this.crash);
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   }
 

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { wasmOffsetData } from './wasm-offsets.js';
 import { variantDir, type EmscriptenFactory, type Flavor, type LoadedVariant, type Variant } from './variant.js';
 
 /** The package root: the nearest directory above this file holding package.json. */
@@ -37,5 +38,6 @@ async function load(variant: Variant, flavor: Flavor): Promise<LoadedVariant> {
   const module = await WebAssembly.compile(bytes);
   const glue = (await import(pathToFileURL(join(dir, 'spdk.mjs')).href)) as { default: EmscriptenFactory };
   const buildId = readFileSync(join(dir, 'build.id'), 'utf8').trim();
-  return { variant, flavor, buildId, module, factory: glue.default, wasmBytes: bytes.length };
+  const offsetData = flavor === 'asan' ? wasmOffsetData(bytes, module) : undefined;
+  return { variant, flavor, buildId, module, factory: glue.default, wasmBytes: bytes.length, offsetData };
 }

@@ -1,3 +1,5 @@
+import type { WasmOffsetData } from './wasm-offsets.js';
+
 /** Build variants (decision 2): the tree (`unpatched` = wasm/, `patched` = wasm/ + spdk-patches/series)
  *  and the flavor (`release`, or `asan` built with -fsanitize=address). */
 export const VARIANTS = ['unpatched', 'patched'] as const;
@@ -30,6 +32,8 @@ export interface LoadedVariant {
   module: WebAssembly.Module;
   factory: EmscriptenFactory;
   wasmBytes: number;
+  /** For the asan flavor: the symbolizer's offset table (see wasm-offsets.ts). */
+  offsetData?: WasmOffsetData;
 }
 
 /** Where a variant's files live relative to the package root. */
