@@ -258,22 +258,61 @@ struct wasm_req {
 	uint32_t		completions;
 	int32_t			last_err;
 	struct spdk_sock	*sock;
-	uint32_t		reserved;
+	uint32_t		on_complete;	/* WASM_REQ_ON_COMPLETE_* */
+	int32_t			cb_flush_rc;	/* spdk_sock_flush() called inside the callback */
+	uint32_t		cb_offset;	/* internal.offset as the callback saw it */
+	uint32_t		cb_zcopy_flag;	/* zero-copy flag as the callback saw it */
 	struct spdk_sock_request req;
 };
 
+/* What the completion callback does besides counting (tests of sock-zcopy.md §9.10). */
+enum {
+	WASM_REQ_ON_COMPLETE_RECORD = 0,
+	WASM_REQ_ON_COMPLETE_FLUSH = 1,		/* call spdk_sock_flush() from inside the callback */
+	WASM_REQ_ON_COMPLETE_REQUEUE = 2,	/* queue the same request again, once */
+};
+
 #define WASM_REQ(r) SPDK_CONTAINEROF(r, struct wasm_req, req)
+
+SPDK_WASM_API uint32_t spdk_wasm_req_get(struct spdk_sock_request *req, int field);
 
 static void
 wasm_req_complete(void *cb_arg, int err)
 {
 	struct wasm_req *w = cb_arg;
 
+	struct spdk_sock *sock = w->sock;
+
 	w->completions++;
 	w->last_err = err;
 	/* Completed requests are on no list; forget the socket (it may be freed next). */
 	w->sock = NULL;
+	w->cb_offset = spdk_wasm_req_get(&w->req, 1);
+	w->cb_zcopy_flag = spdk_wasm_req_get(&w->req, 2);
 	SPDK_WASM_TRACE("ut.req_complete", &w->req, err, w->completions, 0);
+	if (sock == NULL || err != 0) {
+		return;
+	}
+	switch (w->on_complete) {
+	case WASM_REQ_ON_COMPLETE_FLUSH:
+		w->cb_flush_rc = spdk_sock_flush(sock);
+		break;
+	case WASM_REQ_ON_COMPLETE_REQUEUE:
+		w->on_complete = WASM_REQ_ON_COMPLETE_RECORD;
+		w->sock = sock;
+		spdk_sock_writev_async(sock, &w->req);
+		break;
+	default:
+		break;
+	}
+}
+
+SPDK_WASM_API void
+spdk_wasm_req_set_on_complete(struct spdk_sock_request *req, uint32_t mode)
+{
+	if (req != NULL) {
+		WASM_REQ(req)->on_complete = mode;
+	}
 }
 
 SPDK_WASM_API struct spdk_sock_request *
@@ -372,6 +411,13 @@ spdk_wasm_req_get(struct spdk_sock_request *req, int field)
 		return (uint32_t)w->last_err;
 	case 6:
 		return (uint32_t)req->iovcnt;
+	/* What the completion callback saw and did (see WASM_REQ_ON_COMPLETE_*). */
+	case 7:
+		return (uint32_t)w->cb_flush_rc;
+	case 8:
+		return w->cb_offset;
+	case 9:
+		return w->cb_zcopy_flag;
 	default:
 		return UINT32_MAX;
 	}

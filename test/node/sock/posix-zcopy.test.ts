@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
-import { connectSock, LIST, makeReq, reqField, sockField, utMachine } from '../support/ut.js';
+import { connectSock, LIST, makeReq, ON_COMPLETE, reqField, sockField, utMachine } from '../support/ut.js';
 
 const UINT32_MAX = 0xffffffff;
 const zc = (flags: number | undefined): boolean => ((flags ?? 0) & abi.MSG_ZEROCOPY) !== 0;
@@ -284,6 +284,45 @@ describe.each(['unpatched', 'patched'] as const)('posix zero-copy send path (%s)
     expect(reqField(m, req, 'completions')).toBe(1);
     expect(reqField(m, req, 'offset')).toBe(0);
     expect(reqField(m, req, 'zcopyFlag')).toBe(0);
+    expect(reqField(m, req, 'list')).toBe(LIST.none);
+  });
+
+  it('§9.10 the callback sees offset and zero-copy flag already reset; flush from inside it is -EAGAIN', async () => {
+    const { m, kernel } = await utMachine(variant);
+    const sock = connectSock(m, { threshold: 0 });
+    const fd = sockField(m, sock, 'fd');
+    const { req } = makeReq(m, 100);
+    m.call('spdk_wasm_req_set_on_complete', req, ON_COMPLETE.flush);
+    kernel.enqueue('sendmsg', 60, 40);
+    m.call('spdk_wasm_sock_writev_async', sock, req);
+    m.call('spdk_wasm_sock_flush', sock);
+    m.call('spdk_wasm_sock_flush', sock);
+    kernel.notify(fd, 0, 1);
+    m.call('spdk_wasm_sock_flush', sock);
+    expect(reqField(m, req, 'completions')).toBe(1);
+    expect(reqField(m, req, 'cbOffset')).toBe(0);
+    expect(reqField(m, req, 'cbZcopyFlag')).toBe(0);
+    expect(reqField(m, req, 'cbFlushRc')).toBe(-abi.EAGAIN);
+  });
+
+  it('§9.10 a request re-queued from its own callback starts clean and completes again', async () => {
+    const { m, kernel } = await utMachine(variant);
+    const sock = connectSock(m, { threshold: 0 });
+    const fd = sockField(m, sock, 'fd');
+    const { req } = makeReq(m, 100);
+    m.call('spdk_wasm_req_set_on_complete', req, ON_COMPLETE.requeue);
+    m.call('spdk_wasm_sock_writev_async', sock, req);
+    m.call('spdk_wasm_sock_flush', sock);
+    kernel.notify(fd, 0, 0);
+    m.call('spdk_wasm_sock_flush', sock); // completes; the callback queues it again
+    expect(reqField(m, req, 'completions')).toBe(1);
+    expect(reqField(m, req, 'list')).toBe(LIST.queued);
+    expect(reqField(m, req, 'offset')).toBe(0);
+    m.call('spdk_wasm_sock_flush', sock); // sent whole as id 1
+    expect(kernel.sendCalls().at(-1)!.offered).toBe(100);
+    kernel.notify(fd, 1, 1);
+    m.call('spdk_wasm_sock_flush', sock);
+    expect(reqField(m, req, 'completions')).toBe(2);
     expect(reqField(m, req, 'list')).toBe(LIST.none);
   });
 });

@@ -26,13 +26,18 @@ export async function utMachine(variant: Variant = 'unpatched', flavor: Flavor =
   return { world, kernel, m };
 }
 
-export const REQ_FIELD = { list: 0, offset: 1, zcopyFlag: 2, zcopyIdx: 3, completions: 4, lastErr: 5, iovcnt: 6 } as const;
+export const REQ_FIELD = {
+  list: 0, offset: 1, zcopyFlag: 2, zcopyIdx: 3, completions: 4, lastErr: 5, iovcnt: 6,
+  cbFlushRc: 7, cbOffset: 8, cbZcopyFlag: 9,
+} as const;
+/** What a test request's completion callback does (spdk_wasm_req_set_on_complete). */
+export const ON_COMPLETE = { record: 0, flush: 1, requeue: 2 } as const;
 export const SOCK_FIELD = { sendmsgIdx: 0, zcopy: 1, queuedIovcnt: 2, queued: 3, pending: 4, fd: 5, closed: 6, cbCnt: 7 } as const;
 export const LIST = { none: 0, queued: 1, pending: 2 } as const;
 
 export function reqField(m: SpdkMachine, req: number, f: keyof typeof REQ_FIELD): number {
   const v = m.call('spdk_wasm_req_get', req, REQ_FIELD[f]);
-  return f === 'lastErr' ? v | 0 : v >>> 0;
+  return f === 'lastErr' || f === 'cbFlushRc' ? v | 0 : v >>> 0;
 }
 
 export function sockField(m: SpdkMachine, sock: number, f: keyof typeof SOCK_FIELD): number {
