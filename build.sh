@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export NODE_PATH=/usr/share/nodejs
-say() { printf 'build: %s\n' "$*"; }
+say() { printf 'build: %s\n' "$*" >&2; }
 die() { printf 'build: error: %s\n' "$*" >&2; exit 1; }
 
 # --- toolchain -----------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ for p in "${pids[@]}"; do wait "$p" || die "a variant failed to build"; done
 ts_key=$(hash_of host bench tsconfig.json tsconfig.build.json)
 if [ "$(cat build/ts.stamp 2>/dev/null)" != "$ts_key" ] || [ ! -f dist/host/cli.js ]; then
   say "compiling TypeScript"
-  npx --no-install tsc -p tsconfig.build.json
+  npx --no-install tsc -p tsconfig.build.json >&2
   echo "$ts_key" > build/ts.stamp
 fi
 say "up to date"

@@ -999,8 +999,9 @@ posix_sock_writev_async(struct spdk_sock *sock, struct spdk_sock_request *req)
 	}
 }
 
-static bool
-posix_sock_is_ipv6(struct spdk_sock *_sock)
+/* Address family of the local end, or -1 (errno set) when not connected. */
+static int
+posix_sock_family(struct spdk_sock *_sock)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 	struct sockaddr_storage sa;
@@ -1008,39 +1009,29 @@ posix_sock_is_ipv6(struct spdk_sock *_sock)
 
 	if (!sock->ready) {
 		errno = sock->connect_ctx ? EAGAIN : ENOTCONN;
-		return false;
+		return -1;
 	}
 
 	memset(&sa, 0, sizeof sa);
 	salen = sizeof sa;
 	if (getsockname(sock->fd, (struct sockaddr *)&sa, &salen) != 0) {
 		SPDK_ERRLOG("getsockname() failed (errno=%d)\n", errno);
-		return false;
+		return -1;
 	}
 
-	return sa.ss_family == AF_INET6;
+	return sa.ss_family;
+}
+
+static bool
+posix_sock_is_ipv6(struct spdk_sock *_sock)
+{
+	return posix_sock_family(_sock) == AF_INET6;
 }
 
 static bool
 posix_sock_is_ipv4(struct spdk_sock *_sock)
 {
-	struct spdk_posix_sock *sock = __posix_sock(_sock);
-	struct sockaddr_storage sa;
-	socklen_t salen;
-
-	if (!sock->ready) {
-		errno = sock->connect_ctx ? EAGAIN : ENOTCONN;
-		return false;
-	}
-
-	memset(&sa, 0, sizeof sa);
-	salen = sizeof sa;
-	if (getsockname(sock->fd, (struct sockaddr *)&sa, &salen) != 0) {
-		SPDK_ERRLOG("getsockname() failed (errno=%d)\n", errno);
-		return false;
-	}
-
-	return sa.ss_family == AF_INET;
+	return posix_sock_family(_sock) == AF_INET;
 }
 
 static bool
