@@ -1,5 +1,7 @@
 /** The CLI as a user runs it (compiled dist/host/cli.js, built by `npm test`'s build step). */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/spdk/node-loader.js';
@@ -55,5 +57,17 @@ describe('spdk-wasm CLI', () => {
     const r = cli('run', 'zcopy-threshold', '--variant', 'patched', '--io-count', '4', '--expect', 'reproduced');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('replay: npx spdk-wasm run zcopy-threshold --variant patched');
+  });
+
+  it('--trace FILE writes every event as one JSON object a line, with upstream names', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'spdk-wasm-')), 'trace.jsonl');
+    const r = cli('run', 'zcopy-threshold', '--variant', 'patched', '--io-count', '2', '--trace', file, '--json');
+    expect(r.status).toBe(0);
+    const run = JSON.parse(r.stdout) as { traceEvents: number };
+    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ev: string; variant: string });
+    expect(events.length).toBe(run.traceEvents);
+    const names = new Set(events.map((e) => e.ev));
+    for (const n of ['_sock_flush', '_sock_check_zcopy', 'spdk_sock_request_complete', 'sock_verify.submit']) expect(names).toContain(n);
+    expect(events.every((e) => e.variant === 'patched')).toBe(true);
   });
 });
