@@ -58,6 +58,17 @@ export interface RunResult {
   replay: string;
 }
 
+/** A run in progress: the demos step it, the CLI and tests run it to the end. */
+export interface Session {
+  readonly world: World;
+  /** Runs until the replay is finished or virtual time reaches `untilUs`; true once finished. */
+  advance(untilUs: number): boolean;
+  /** The verdict; meaningful once `advance` returned true (an interim one before that). */
+  result(): RunResult;
+  /** Scenario state for views (buffers, requests, counters), plain JSON. */
+  snapshot(): Record<string, unknown>;
+}
+
 export interface Scenario {
   id: string;
   title: string;
@@ -70,5 +81,15 @@ export interface Scenario {
   params: readonly ParamSpec[];
   /** Cross-parameter checks beyond each ParamSpec's range; returns a one-line error or undefined. */
   validate?(params: Record<string, ParamValue>): string | undefined;
+  /** Sets the world up and returns a session at virtual time 0. */
+  start(opts: RunOptions): Promise<Session>;
+  /** start() then advance() to the end. */
   run(opts: RunOptions): Promise<RunResult>;
+}
+
+/** The usual `run`: start a session and advance it until it finishes. */
+export async function runToEnd(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+  const session = await scenario.start(opts);
+  session.advance(Infinity);
+  return session.result();
 }

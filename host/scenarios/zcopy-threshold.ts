@@ -10,8 +10,9 @@
 import * as abi from '../gen/abi.js';
 import type { HostKernel } from '../kernel/host-kernel.js';
 import type { SpdkMachine } from '../spdk/machine.js';
-import type { ParamSpec, RunOptions, RunResult, Scenario } from './contract.js';
-import { buildTestbed, finishRun } from './testbed.js';
+import { runToEnd, type ParamSpec, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+import type { RunOutcome } from '../sim/world.js';
 import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js';
 
 const TARGET_IP = '192.0.2.2';
@@ -107,7 +108,10 @@ export const zcopyThreshold: Scenario = {
     if (io * (p['io-count'] as number) > 256 * 1024 * 1024) return '--io-size x --io-count must stay within 256 MiB (the target keeps every byte to verify it)';
     return undefined;
   },
-  async run(opts: RunOptions): Promise<RunResult> {
+  run(opts: RunOptions): Promise<RunResult> {
+    return runToEnd(zcopyThreshold, opts);
+  },
+  async start(opts: RunOptions): Promise<Session> {
     const p = opts.params;
     const ioSize = p['io-size'] as number;
     const ioCount = p['io-count'] as number;
@@ -145,13 +149,17 @@ export const zcopyThreshold: Scenario = {
 
     const status = (): number => host.call('sock_verify_client_status') | 0;
     const received = (): number => target.call('sock_verify_server_received') >>> 0;
-    const outcome = tb.runUntil(() => tb.crashed() !== undefined || (status() !== 0 && received() >= total), 120e6);
+    const receivedBytes = (): Uint8Array => {
+      const at = target.call('sock_verify_server_buffer');
+      return target.mem.bytes().subarray(at, at + received());
+    };
+    const finished = (): boolean => tb.crashed() !== undefined || (status() !== 0 && received() >= total);
+    let outcome: RunOutcome | undefined;
 
-    return finishRun(tb, (crash) => {
+    const judge = (crash: Judgement | undefined): Judgement => {
       if (crash !== undefined) return crash;
       const got = received();
-      const buf = target.mem.bytes().subarray(target.call('sock_verify_server_buffer'), target.call('sock_verify_server_buffer') + got);
-      const bad = compareWrites(buf, ioSize, ioCount, watch);
+      const bad = compareWrites(receivedBytes(), ioSize, ioCount, watch);
       const counters = {
         writes: ioCount,
         writesCompleted: completions,
@@ -165,9 +173,9 @@ export const zcopyThreshold: Scenario = {
         ...tb.kernelCounters('host'),
       };
       if (outcome !== 'done' || status() < 0) {
-        const why = status() < 0 ? `client failed with errno ${-status()}` : `stopped at ${outcome} before all writes completed`;
+        const why = status() < 0 ? `client failed with errno ${-status()}` : `stopped (${outcome ?? 'still running'}) before all writes completed`;
         return {
-          reproduced: true,
+          reproduced: outcome !== undefined,
           oracle: 'liveness',
           summary: `${why}: ${completions}/${ioCount} writes completed, ${got}/${total} bytes received`,
           evidence: { completed: completions, received: got, expected: total, status: status(), lines: [why] },
@@ -192,9 +200,45 @@ export const zcopyThreshold: Scenario = {
         evidence: { mismatches: bad.slice(0, 8), mismatchedWrites: bad.length, prematureCompletions: premature.slice(0, 8), lines: evidenceLines(bad, premature, ioSize) },
         counters,
       };
-    });
+    };
+
+    return {
+      world: tb.world,
+      advance(untilUs) {
+        if (outcome !== undefined) return true;
+        const limit = Math.min(untilUs, DEADLINE_US);
+        const r = tb.runUntil(finished, limit);
+        if (r === 'done' || r === 'quiescent' || tb.world.now >= DEADLINE_US) outcome = r;
+        return outcome !== undefined;
+      },
+      result: () => finishRun(tb, judge),
+      snapshot() {
+        if (tb.crashed() !== undefined) return { crashed: true };
+        const got = receivedBytes();
+        const writes = [];
+        for (let w = 0; w < ioCount && w * ioSize < got.length; w++) {
+          const bytes = got.subarray(w * ioSize, Math.min(got.length, (w + 1) * ioSize));
+          writes.push({ write: w, received: bytes.length, mismatches: diffWrite(bytes, w) });
+        }
+        return {
+          ioSize,
+          ioCount,
+          completions,
+          clientStatus: status(),
+          bytesReceived: got.length,
+          writes,
+          chunks: watch.chunks.slice(-64),
+          notified: watch.notifications,
+          premature: premature.slice(-16),
+          slots: Array.from({ length: p['queue-depth'] as number }, (_, slot) => host.call('sock_verify_client_buffer', slot) >>> 0),
+        };
+      },
+    };
   },
 };
+
+/** Virtual-time budget of one run: far beyond any healthy run, so hitting it means stuck. */
+const DEADLINE_US = 120e6;
 
 interface RangeEvidence extends MismatchRange {
   expected: string;

@@ -25,6 +25,10 @@ export class World {
   readonly trace: Trace;
   private readonly queue = new EventQueue();
   private readonly steppables: Steppable[] = [];
+  /** Busy rounds run at the current instant (see BUSY_ROUNDS_PER_US). */
+  private busyRounds = 0;
+  /** The last round's poll results when `run` stopped before acting on them. */
+  private pending: { busy: boolean; next: number } | undefined;
 
   constructor(readonly seed: number, opts: { keepTrace?: number } = {}) {
     this.rng = new Prng(seed);
@@ -64,34 +68,50 @@ export class World {
 
   /**
    * Steps machines and events until `done()` holds, nothing is left to do, or the clock would pass
-   * `untilUs`. `done` is checked after every round.
+   * `untilUs`. `done` is checked after every round. Stopping at `untilUs` and calling again gives
+   * exactly the rounds one longer call would have run (the demos step a replay this way), because
+   * the round that found nothing due before `untilUs` is resumed rather than polled again.
    */
   run(done: () => boolean, untilUs: number): RunOutcome {
-    let busyRounds = 0;
     for (;;) {
-      for (let ev = this.queue.popDue(this.now); ev !== undefined; ev = this.queue.popDue(this.now)) {
-        ev.run();
+      let round = this.pending;
+      this.pending = undefined;
+      if (round === undefined) {
+        for (let ev = this.queue.popDue(this.now); ev !== undefined; ev = this.queue.popDue(this.now)) {
+          ev.run();
+        }
+        let busy = false;
+        let next = Infinity;
+        for (const s of this.steppables) {
+          const r = s.pollOnce();
+          busy ||= r.busy;
+          if (r.nextDeadline < next) next = r.nextDeadline;
+        }
+        if (done()) return 'done';
+        round = { busy, next };
       }
-      let busy = false;
-      let next = Infinity;
-      for (const s of this.steppables) {
-        const r = s.pollOnce();
-        busy ||= r.busy;
-        if (r.nextDeadline < next) next = r.nextDeadline;
-      }
-      if (done()) return 'done';
-      const t = Math.min(next, this.queue.peekTime());
-      if (busy || t <= this.now) {
-        if (++busyRounds < BUSY_ROUNDS_PER_US) continue;
-        busyRounds = 0;
-        if (this.now + 1 > untilUs) return 'deadline';
+      const t = Math.min(round.next, this.queue.peekTime());
+      if (round.busy || t <= this.now) {
+        if (this.busyRounds + 1 < BUSY_ROUNDS_PER_US) {
+          this.busyRounds++;
+          continue;
+        }
+        if (this.now + 1 > untilUs) {
+          this.pending = round;
+          return 'deadline';
+        }
+        this.busyRounds = 0;
         this.now += 1;
         continue;
       }
-      busyRounds = 0;
-      if (t === Infinity) return 'quiescent';
+      this.busyRounds = 0;
+      if (t === Infinity) {
+        this.pending = round;
+        return 'quiescent';
+      }
       if (t > untilUs) {
         this.now = Math.max(this.now, untilUs);
+        this.pending = round;
         return 'deadline';
       }
       this.now = Math.ceil(t);

@@ -87,3 +87,19 @@ describe('asan variant', () => {
     expect(r.reproduced).toBe(variant === 'unpatched');
   });
 });
+
+describe('sessions (how the demos step a replay)', () => {
+  it('advancing in 100 µs slices reaches the same verdict and trace hash as one run', async () => {
+    const opts = { variant: 'unpatched' as const, flavor: 'release' as const, seed: 9, params: resolveParams(zcopyThreshold, {}), load: loadVariant };
+    const whole = await zcopyThreshold.run(opts);
+    const s = await zcopyThreshold.start(opts);
+    let steps = 0;
+    while (!s.advance(s.world.now + 100)) steps++;
+    const stepped = s.result();
+    expect(steps).toBeGreaterThan(5);
+    expect(stepped.traceHash).toBe(whole.traceHash);
+    expect(stepped.reproduced).toBe(true);
+    const snap = s.snapshot() as { writes: { mismatches: unknown[] }[] };
+    expect(snap.writes.some((w) => w.mismatches.length > 0)).toBe(true);
+  });
+});
