@@ -27,6 +27,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 mkdir -p build
+# One build at a time in this tree (several shells may run build.sh at once).
+exec 9>build/.lock
+flock 9
 hash_of() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16; }
 
 # --- ABI constants shared with TypeScript ---------------------------------------------------------
