@@ -95,6 +95,9 @@ for tree in unpatched patched; do
 done
 for p in "${pids[@]}"; do wait "$p" || die "a variant failed to build"; done
 
+# --- typed bindings of the C exports (host/gen/spdk-api.ts) ----------------------------------------
+node tools/gen-api.mjs 2>/dev/null || node tools/gen-api.mjs
+
 # --- TypeScript -----------------------------------------------------------------------------------
 ts_key=$(hash_of host bench tsconfig.json tsconfig.build.json)
 if [ "$(cat build/ts.stamp 2>/dev/null)" != "$ts_key" ] || [ ! -f dist/host/cli.js ]; then

@@ -141,16 +141,16 @@ export const zcopyThreshold: Scenario = {
 
     const zc = p['zcopy'] ? 1 : 0;
     for (const m of [host, target]) {
-      check(m, m.callStr('spdk_wasm_sock_set_opts', 'posix', zc, zc, p['threshold'] as number, p['sndbuf'] as number, 2 * 1024 * 1024), 'spdk_wasm_sock_set_opts');
+      check(m, m.api.spdk_wasm_sock_set_opts('posix', zc, zc, p['threshold'] as number, p['sndbuf'] as number, 2 * 1024 * 1024), 'spdk_wasm_sock_set_opts');
     }
     const total = ioSize * ioCount;
-    check(target, target.callStr('sock_verify_server_start', TARGET_IP, PORT, total), 'sock_verify_server_start');
-    check(host, host.callStr('sock_verify_client_start', TARGET_IP, PORT, ioSize, ioCount, p['queue-depth'] as number, 0), 'sock_verify_client_start');
+    check(target, target.api.sock_verify_server_start(TARGET_IP, PORT, total), 'sock_verify_server_start');
+    check(host, host.api.sock_verify_client_start(TARGET_IP, PORT, ioSize, ioCount, p['queue-depth'] as number, 0), 'sock_verify_client_start');
 
-    const status = (): number => host.call('sock_verify_client_status') | 0;
-    const received = (): number => target.call('sock_verify_server_received') >>> 0;
+    const status = (): number => host.api.sock_verify_client_status();
+    const received = (): number => target.api.sock_verify_server_received();
     const receivedBytes = (): Uint8Array => {
-      const at = target.call('sock_verify_server_buffer');
+      const at = target.api.sock_verify_server_buffer();
       return target.mem.bytes().subarray(at, at + received());
     };
     const finished = (): boolean => tb.crashed() !== undefined || (status() !== 0 && received() >= total);
@@ -230,7 +230,7 @@ export const zcopyThreshold: Scenario = {
           chunks: watch.chunks.slice(-64),
           notified: watch.notifications,
           premature: premature.slice(-16),
-          slots: Array.from({ length: p['queue-depth'] as number }, (_, slot) => host.call('sock_verify_client_buffer', slot) >>> 0),
+          slots: Array.from({ length: p['queue-depth'] as number }, (_, slot) => host.api.sock_verify_client_buffer(slot)),
         };
       },
     };
@@ -313,6 +313,6 @@ function hex(b: Uint8Array): string {
 }
 
 function check(m: SpdkMachine, rc: number, what: string): void {
-  if ((rc | 0) < 0) throw new Error(`${m.name}: ${what} failed with errno ${-(rc | 0)}`);
+  if (rc < 0) throw new Error(`${m.name}: ${what} failed with errno ${-rc}`);
 }
 

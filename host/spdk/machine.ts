@@ -10,6 +10,7 @@ import { crashReport, MachineCrashed, type CrashReport } from './crash.js';
 import { GuestView } from './guest-memory.js';
 import { createHostImports } from './imports.js';
 import type { EmscriptenModule, LoadedVariant } from './variant.js';
+import { SPDK_API, type SpdkApi } from '../gen/spdk-api.js';
 
 export interface MachineOptions {
   world: World;
@@ -37,6 +38,8 @@ export class SpdkMachine implements Steppable {
   /** C trace events are forwarded here in addition to the world trace (tests use it). */
   onTrace: ((ev: string, a: number, b: number, c: number, d: number) => void) | undefined;
   private peakMemory = 0;
+  /** Typed calls of every C export (generated from wasm/api and wasm/app by tools/gen-api.mjs). */
+  readonly api: SpdkApi = this.bindApi();
 
   private constructor(private readonly opts: MachineOptions) {
     this.name = opts.name;
@@ -115,6 +118,30 @@ export class SpdkMachine implements Steppable {
     } finally {
       Error.stackTraceLimit = limit;
     }
+  }
+
+  private bindApi(): SpdkApi {
+    const api: Record<string, (...args: (number | string)[]) => unknown> = {};
+    for (const [name, sig] of Object.entries(SPDK_API)) {
+      api[name] = (...args) => {
+        const raw = sig.args.some((k) => k === 'str') ? this.callStr(name, ...args) : this.call(name, ...(args as number[]));
+        switch (sig.ret as string) {
+          case 'u32':
+          case 'ptr':
+          case 'addr':
+            return raw >>> 0;
+          case 'i32':
+            return raw | 0;
+          case 'bool':
+            return raw !== 0;
+          case 'void':
+            return undefined;
+          default:
+            return raw;
+        }
+      };
+    }
+    return api as unknown as SpdkApi;
   }
 
   /** True when the variant exports `fn` (lets callers probe optional API). */

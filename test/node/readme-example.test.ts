@@ -7,11 +7,11 @@ it('a 128 KiB request split 126976 + 4096 waits for its zero-copy notification (
   const sock = connectSock(m, { threshold: 8192 });
   const { req } = makeReq(m, 131072);
   kernel.enqueue('sendmsg', 126976, 4096);                     // MOCK_ENQUEUE(sendmsg, ...)
-  m.call('spdk_wasm_sock_writev_async', sock, req);
-  m.call('spdk_wasm_sock_flush', sock);
-  m.call('spdk_wasm_sock_flush', sock);
+  m.api.spdk_wasm_sock_writev_async(sock, req);               // typed calls of the C exports
+  m.api.spdk_wasm_sock_flush(sock);
+  m.api.spdk_wasm_sock_flush(sock);
   expect(reqField(m, req, 'completions')).toBe(0);             // still pending on id 0
   kernel.notify(sockField(m, sock, 'fd'), 0, 0);               // the kernel releases id 0
-  m.call('spdk_wasm_sock_flush', sock);
+  m.api.spdk_wasm_sock_flush(sock);
   expect(reqField(m, req, 'completions')).toBe(1);
 });

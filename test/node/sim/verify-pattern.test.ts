@@ -16,7 +16,7 @@ describe('verify pattern', () => {
     const words = new Uint32Array(b.buffer);
     words.fill(POISON_WORD, 100, 31744); // bytes 400..126975
     expect(diffWrite(b, 5)).toEqual([{ start: 400, end: 126976 }]);
-    b[130000] ^= 0xff;
+    b[130000] = b[130000]! ^ 0xff;
     expect(diffWrite(b, 5)).toEqual([{ start: 400, end: 126976 }, { start: 130000, end: 130001 }]);
   });
 

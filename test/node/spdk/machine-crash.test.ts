@@ -2,6 +2,7 @@
  *  the C stack, the machine stops being stepped, and it can be rebooted into a fresh instance. */
 import { describe, expect, it } from 'vitest';
 import { MachineCrashed } from '../../../host/spdk/crash.js';
+import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { utMachine } from '../support/ut.js';
 
 describe('machine crash handling', () => {
@@ -48,13 +49,12 @@ describe('crash verdict of a scenario', () => {
     const { zcopyThreshold } = await import('../../../host/scenarios/zcopy-threshold.js');
     const { resolveParams } = await import('../../../host/scenarios/params.js');
     const { loadVariant } = await import('../../../host/spdk/node-loader.js');
-    const { SpdkMachine } = await import('../../../host/spdk/machine.js');
     for (const variant of ['unpatched', 'patched'] as const) {
       const r = await zcopyThreshold.run({
         variant, flavor: 'release', seed: 1, params: resolveParams(zcopyThreshold, {}), load: loadVariant,
         onWorld: (world) => {
           world.at(500, 'inject-trap', () => {
-            const m = world.find('target') as InstanceType<typeof SpdkMachine>;
+            const m = world.find('target') as SpdkMachine;
             expect(() => m.call('spdk_wasm_ut_crash', 2)).toThrow(MachineCrashed);
           });
         },
