@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** Node-only entry: `spdk-wasm list | run <id> [...] | all`. */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { PcapRecorder } from './net/pcap.js';
 import { sideBySide, summaryTable } from './report.js';
 import type { RunResult, Scenario } from './scenarios/contract.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
@@ -11,9 +13,12 @@ import { isFlavor, isVariant, VARIANTS, type Flavor, type Variant } from './spdk
 const USAGE = `usage:
   spdk-wasm list
   spdk-wasm run <scenario> [--variant unpatched|patched] [--flavor release|asan] [--seed N]
-                [--json] [--trace FILE] [--expect reproduced|clean] [--<param> VALUE ...]
+                [--json] [--trace FILE] [--pcap FILE] [--expect reproduced|clean] [--<param> VALUE ...]
   spdk-wasm all [--seed N] [--json]
 Without --variant, run executes both variants and prints them side by side.
+--pcap FILE writes the emulated wire as a pcap file (Ethernet/IPv4/TCP; open it in Wireshark or
+tshark). With both variants it writes one file each, the variant before the extension:
+x.pcap -> x.unpatched.pcap and x.patched.pcap.
 Exit status: 0 when the runs completed (whatever the verdict), 1 when --expect differs, 2 for bad usage.`;
 
 interface Args {
@@ -54,8 +59,16 @@ function takeString(flags: Map<string, string | true>, name: string): string | u
   return v === true ? undefined : v;
 }
 
-async function runOne(s: Scenario, variant: Variant, flavor: Flavor, seed: number, params: Record<string, string>, traceFile?: string): Promise<RunResult> {
-  return s.run({
+/** `x.pcap` -> `x.<variant>.pcap` (the variant goes before the extension, if any). */
+function pcapPathFor(file: string, variant: Variant): string {
+  const ext = extname(basename(file));
+  const stem = basename(file, ext);
+  return join(dirname(file), `${stem}.${variant}${ext}`);
+}
+
+async function runOne(s: Scenario, variant: Variant, flavor: Flavor, seed: number, params: Record<string, string>, traceFile?: string, pcapFile?: string): Promise<RunResult> {
+  let pcap: PcapRecorder | undefined;
+  const result = await s.run({
     variant,
     flavor,
     seed,
@@ -64,7 +77,16 @@ async function runOne(s: Scenario, variant: Variant, flavor: Flavor, seed: numbe
     onWorld: traceFile === undefined ? undefined : (world) => {
       world.trace.subscribe((e) => appendFileSync(traceFile, JSON.stringify({ variant, ...e }) + '\n'));
     },
+    onFabric: pcapFile === undefined ? undefined : (fabric) => {
+      pcap = new PcapRecorder(fabric);
+    },
   });
+  if (pcapFile !== undefined) {
+    if (pcap === undefined) throw new Error(`scenario ${s.id} built no network fabric; nothing to write to ${pcapFile}`);
+    writeFileSync(pcapFile, pcap.stop());
+    process.stderr.write(`spdk-wasm: wrote ${pcap.frames} frames (${variant}) to ${pcapFile}\n`);
+  }
+  return result;
 }
 
 async function cmdRun(a: Args): Promise<number> {
@@ -77,6 +99,7 @@ async function cmdRun(a: Args): Promise<number> {
   const flavorArg = takeString(a.flags, 'flavor') ?? 'release';
   const seed = parseSeed(takeString(a.flags, 'seed') ?? '1');
   const trace = takeString(a.flags, 'trace');
+  const pcapArg = takeString(a.flags, 'pcap');
   const expect = takeString(a.flags, 'expect');
   if (variantArg !== undefined && !isVariant(variantArg)) throw new UsageError(`--variant must be unpatched or patched, got "${variantArg}"`);
   if (!isFlavor(flavorArg)) throw new UsageError(`--flavor must be release or asan, got "${flavorArg}"`);
@@ -90,7 +113,8 @@ async function cmdRun(a: Args): Promise<number> {
   if (trace !== undefined) writeFileSync(trace, '');
   const variants: Variant[] = variantArg !== undefined ? [variantArg] : [...VARIANTS];
   const results: RunResult[] = [];
-  for (const v of variants) results.push(await runOne(s, v, flavorArg, seed, params, trace));
+  const pcapFile = (v: Variant): string | undefined => pcapArg === undefined ? undefined : variants.length > 1 ? pcapPathFor(pcapArg, v) : pcapArg;
+  for (const v of variants) results.push(await runOne(s, v, flavorArg, seed, params, trace, pcapFile(v)));
   if (json) for (const r of results) console.log(JSON.stringify(r));
   else console.log(sideBySide(results));
   if (expect !== undefined) {

@@ -5,6 +5,7 @@
  */
 import type { Flavor, LoadedVariant, Variant } from '../spdk/variant.js';
 import type { World } from '../sim/world.js';
+import type { Fabric } from '../net/fabric.js';
 
 export type Oracle = 'safety' | 'liveness' | 'crash';
 
@@ -31,6 +32,8 @@ export interface RunOptions {
   keepTrace?: number;
   /** Called once the world exists, e.g. to stream its trace. */
   onWorld?: (world: World) => void;
+  /** Called once the network fabric exists, before any frame is sent (e.g. to record a pcap). */
+  onFabric?: (fabric: Fabric) => void;
 }
 
 export interface RunResult {

@@ -43,6 +43,7 @@ export async function buildTestbed(scenario: Scenario, opts: RunOptions, cfg: Te
   const world = new World(opts.seed, { keepTrace: opts.keepTrace ?? 0 });
   opts.onWorld?.(world);
   const fabric = new Fabric(world);
+  opts.onFabric?.(fabric);
   const variant = await opts.load(opts.variant, opts.flavor);
   const machines = new Map<string, SpdkMachine>();
   const nics = new Map<string, NetDev>();
