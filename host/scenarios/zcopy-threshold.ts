@@ -17,7 +17,8 @@ import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js'
 
 const TARGET_IP = '192.0.2.2';
 const HOST_IP = '192.0.2.1';
-const PORT = 4420;
+/** Not NVMe/TCP's 4420: this mode sends raw pattern bytes, and tshark would dissect 4420 as NVMe/TCP. */
+const PORT = 5201;
 
 const PARAMS: readonly ParamSpec[] = [
   { name: 'threshold', kind: 'int', default: 8192, min: 0, max: 1 << 24, help: 'sock_impl_set_options zerocopy_threshold (bytes; 0 = always zero copy)' },

@@ -146,7 +146,7 @@ async function captureReplay(variant: Variant, dir: string): Promise<Captured> {
   return { file, result, received };
 }
 
-/** The nvme-tcp dissector claims port 4420; this replay sends raw pattern bytes there. */
+/** The replay sends raw pattern bytes (to port 5201); keep any NVMe/TCP heuristics out of it. */
 const RAW = ['--disable-protocol', 'nvme-tcp'];
 
 describe.skipIf(tsh.path === undefined)(suite, () => {
