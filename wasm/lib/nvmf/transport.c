@@ -1,0 +1,189 @@
+/* lib/nvmf/transport.c: the registry of transports, their options, and the generic calls
+ * into a transport's ops; also the shared data-buffer pool (upstream: iobuf). */
+#include "spdk/stdinc.h"
+#include "spdk/log.h"
+#include "spdk/nvmf.h"
+#include "spdk/util.h"
+#include "nvmf_internal.h"
+
+extern const struct spdk_nvmf_transport_ops spdk_nvmf_transport_tcp;
+
+const struct spdk_nvmf_transport_ops *
+nvmf_get_transport_ops(const char *name)
+{
+	if (name != NULL && strcasecmp(name, spdk_nvmf_transport_tcp.name) == 0) {
+		return &spdk_nvmf_transport_tcp;
+	}
+	return NULL;
+}
+
+bool
+spdk_nvmf_transport_opts_init(const char *transport_name, struct spdk_nvmf_transport_opts *opts,
+			      size_t opts_size)
+{
+	const struct spdk_nvmf_transport_ops *ops = nvmf_get_transport_ops(transport_name);
+
+	if (ops == NULL) {
+		SPDK_ERRLOG("Transport type %s unavailable.\n", transport_name);
+		return false;
+	}
+	memset(opts, 0, sizeof(*opts));
+	opts->opts_size = opts_size;
+	opts->min_kato = NVMF_DEFAULT_MIN_KATO;
+	ops->opts_init(opts);
+	return true;
+}
+
+struct spdk_nvmf_transport *
+spdk_nvmf_transport_create(const char *transport_name, struct spdk_nvmf_transport_opts *opts)
+{
+	const struct spdk_nvmf_transport_ops *ops = nvmf_get_transport_ops(transport_name);
+	struct spdk_nvmf_transport *transport;
+
+	if (ops == NULL) {
+		SPDK_ERRLOG("Transport type '%s' unavailable.\n", transport_name);
+		return NULL;
+	}
+	if (opts->max_io_size != 0 && opts->io_unit_size != 0 &&
+	    opts->max_io_size / opts->io_unit_size > NVMF_REQ_MAX_BUFFERS) {
+		SPDK_ERRLOG("max_io_size %u / io_unit_size %u exceeds %d buffers\n",
+			    opts->max_io_size, opts->io_unit_size, NVMF_REQ_MAX_BUFFERS);
+		return NULL;
+	}
+	transport = ops->create(opts);
+	if (transport == NULL) {
+		SPDK_ERRLOG("Unable to create new transport of type %s\n", transport_name);
+		return NULL;
+	}
+	transport->ops = ops;
+	transport->opts = *opts;
+	return transport;
+}
+
+int
+spdk_nvmf_transport_listen(struct spdk_nvmf_transport *transport,
+			   const struct spdk_nvme_transport_id *trid, struct spdk_nvmf_listen_opts *opts)
+{
+	return transport->ops->listen(transport, trid, opts);
+}
+
+struct spdk_nvmf_transport_poll_group *
+nvmf_transport_poll_group_create(struct spdk_nvmf_transport *transport,
+				 struct spdk_nvmf_poll_group *group)
+{
+	struct spdk_nvmf_transport_poll_group *tgroup;
+
+	tgroup = transport->ops->poll_group_create(transport, group);
+	if (tgroup == NULL) {
+		return NULL;
+	}
+	tgroup->transport = transport;
+	tgroup->group = group;
+	STAILQ_INIT(&tgroup->pending_buf_queue);
+	return tgroup;
+}
+
+void
+nvmf_transport_poll_group_destroy(struct spdk_nvmf_transport_poll_group *group)
+{
+	group->transport->ops->poll_group_destroy(group);
+}
+
+int
+nvmf_transport_poll_group_add(struct spdk_nvmf_transport_poll_group *group,
+			      struct spdk_nvmf_qpair *qpair)
+{
+	if (qpair->transport != NULL && qpair->transport != group->transport) {
+		return -1;
+	}
+	qpair->transport = group->transport;
+	return group->transport->ops->poll_group_add(group, qpair);
+}
+
+int
+nvmf_transport_poll_group_remove(struct spdk_nvmf_transport_poll_group *group,
+				 struct spdk_nvmf_qpair *qpair)
+{
+	return group->transport->ops->poll_group_remove(group, qpair);
+}
+
+int
+nvmf_transport_poll_group_poll(struct spdk_nvmf_transport_poll_group *group)
+{
+	return group->transport->ops->poll_group_poll(group);
+}
+
+int
+nvmf_transport_req_free(struct spdk_nvmf_request *req)
+{
+	return req->qpair->transport->ops->req_free(req);
+}
+
+int
+nvmf_transport_req_complete(struct spdk_nvmf_request *req)
+{
+	return req->qpair->transport->ops->req_complete(req);
+}
+
+void
+nvmf_transport_qpair_fini(struct spdk_nvmf_qpair *qpair, spdk_nvmf_transport_qpair_fini_cb cb_fn,
+			  void *cb_arg)
+{
+	qpair->transport->ops->close_qpair(qpair, cb_fn, cb_arg);
+}
+
+/* Buffers of io_unit_size from a pool of num_shared_buffers; -ENOMEM when the pool is
+ * exhausted (the request then waits in NEED_BUFFER). */
+int
+spdk_nvmf_request_get_buffers(struct spdk_nvmf_request *req,
+			      struct spdk_nvmf_transport_poll_group *group,
+			      struct spdk_nvmf_transport *transport, uint32_t length)
+{
+	uint32_t unit = transport->opts.io_unit_size, need, i, len;
+
+	(void)group;
+	need = (length + unit - 1) / unit;
+	if (need > NVMF_REQ_MAX_BUFFERS) {
+		return -EINVAL;
+	}
+	if (transport->data_buf_in_use + need > transport->opts.num_shared_buffers) {
+		return -ENOMEM;
+	}
+	req->iovcnt = 0;
+	for (i = 0; i < need; i++) {
+		len = spdk_min(unit, length - i * unit);
+		req->buffers[i] = malloc(unit);
+		if (req->buffers[i] == NULL) {
+			req->num_buffers = i;
+			spdk_nvmf_request_free_buffers(req, group, transport);
+			return -ENOMEM;
+		}
+		req->iov[i].iov_base = req->buffers[i];
+		req->iov[i].iov_len = len;
+	}
+	req->num_buffers = need;
+	req->iovcnt = need;
+	req->data_from_pool = true;
+	transport->data_buf_in_use += need;
+	return 0;
+}
+
+void
+spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
+			       struct spdk_nvmf_transport_poll_group *group,
+			       struct spdk_nvmf_transport *transport)
+{
+	uint32_t i;
+
+	(void)group;
+	for (i = 0; i < req->num_buffers; i++) {
+		free(req->buffers[i]);
+		req->buffers[i] = NULL;
+		req->iov[i].iov_base = NULL;
+		req->iov[i].iov_len = 0;
+	}
+	transport->data_buf_in_use -= req->num_buffers;
+	req->num_buffers = 0;
+	req->iovcnt = 0;
+	req->data_from_pool = false;
+}
