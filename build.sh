@@ -3,8 +3,12 @@
 #   toolchain (Debian emscripten) and npm packages, host/gen/abi.ts from wasm/port/abi.def,
 #   the unpatched tree (wasm/) and the patched tree (wasm/ + spdk-patches/series),
 #   every variant {unpatched,patched} x {release,asan} under build/wasm/, and the TypeScript (dist/).
+#
+# SPDK_WASM_TREES=unpatched builds only wasm/ as it is (the labs use this: a tree holding your own
+# fix no longer takes the reference patches).
 set -euo pipefail
 cd "$(dirname "$0")"
+trees=${SPDK_WASM_TREES:-unpatched patched}
 export NODE_PATH=/usr/share/nodejs
 say() { printf 'build: %s\n' "$*" >&2; }
 die() { printf 'build: error: %s\n' "$*" >&2; exit 1; }
@@ -45,19 +49,20 @@ fi
 
 # --- source trees: unpatched = wasm/, patched = wasm/ + series ------------------------------------
 src_key=$(hash_of wasm spdk-patches)
-if [ "$(cat build/src.stamp 2>/dev/null)" != "$src_key" ]; then
-  rm -rf build/src && mkdir -p build/src/unpatched build/src/patched
-  cp -r wasm build/src/unpatched/
-  cp -r wasm build/src/patched/
-  while read -r p; do
-    case "$p" in ''|'#'*) continue ;; esac
-    [ -f "spdk-patches/$p" ] || die "spdk-patches/series names $p, which does not exist"
-    if ! (cd build/src/patched && patch -p1 --batch --forward --quiet < "../../../spdk-patches/$p"); then
-      die "patch spdk-patches/$p does not apply to wasm/ (fix the patch or the tree)"
-    fi
-    say "applied $p"
-  done < spdk-patches/series
-  echo "$src_key" > build/src.stamp
+if [ "$(cat build/src.stamp 2>/dev/null)" != "$src_key $trees" ]; then
+  rm -rf build/src
+  for tree in $trees; do mkdir -p "build/src/$tree" && cp -r wasm "build/src/$tree/"; done
+  if [ -d build/src/patched ]; then
+    while read -r p; do
+      case "$p" in ''|'#'*) continue ;; esac
+      [ -f "spdk-patches/$p" ] || die "spdk-patches/series names $p, which does not exist"
+      if ! (cd build/src/patched && patch -p1 --batch --forward --quiet < "../../../spdk-patches/$p"); then
+        die "patch spdk-patches/$p does not apply to wasm/ (fix the patch or the tree)"
+      fi
+      say "applied $p"
+    done < spdk-patches/series
+  fi
+  echo "$src_key $trees" > build/src.stamp
 fi
 
 # --- compile every variant ------------------------------------------------------------------------
@@ -88,7 +93,7 @@ compile() { # tree flavor
 }
 
 pids=()
-for tree in unpatched patched; do
+for tree in $trees; do
   for flavor in release asan; do
     compile "$tree" "$flavor" & pids+=($!)
   done

@@ -14,6 +14,7 @@ import { loadVariant, packageRoot } from '../host/spdk/node-loader.js';
 import { FLAVORS, VARIANTS, variantDir } from '../host/spdk/variant.js';
 import { Kernel } from '../host/kernel/kernel.js';
 import { Fabric } from '../host/net/fabric.js';
+import { webFigures } from './web.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -96,11 +97,14 @@ async function main(): Promise<void> {
   const modules = await moduleFigures();
   progress('zero-copy data path (32 MiB, 3 runs, best)');
   const zeroCopyDataPath = await dataPath();
+  progress('web demo in Chromium (bench/web.ts)');
+  const web = await webFigures(progress);
   const result = {
     date: new Date().toISOString(),
     node: process.version,
     modules,
     zeroCopyDataPath,
+    web,
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);

@@ -1,0 +1,21 @@
+/** The index page: every replay (SCENARIOS) with links to its page in both variants. */
+import { SCENARIOS } from '../../scenarios/index.js';
+import { h } from './dom.js';
+
+const list = h('ul', { class: 'replays', id: 'replays' },
+  ...SCENARIOS.map((s) => {
+    const href = (variant: string): string => `replay.html?replay=${encodeURIComponent(s.id)}&variant=${variant}`;
+    return h('li', { 'data-replay': s.id },
+      h('h2', {}, h('a', { href: href('unpatched') }, s.id)),
+      h('p', {}, s.title),
+      h('p', { class: 'meta' }, `seed write-up ${s.seedDoc} · oracle ${s.oracle} · fix ${s.fix}`),
+      h('p', {}, h('a', { href: href('unpatched') }, 'unpatched (the bug)'), ' · ', h('a', { href: href('patched') }, 'patched (the fix)'),
+        ' · lab: ', h('code', {}, `docs/labs/${s.id}.md`)));
+  }));
+
+document.body.append(
+  h('header', {},
+    h('h1', {}, 'spdk-wasm replays'),
+    h('p', { class: 'title' }, 'Real SPDK storage bugs, replayed in your browser: SPDK modules in C compiled to WebAssembly, an emulated Linux kernel and network, one deterministic world with a virtual clock.')),
+  list,
+  h('footer', {}, 'Each page runs its world in a Web Worker; a link carries the replay, variant, seed and knobs, so it reproduces the run exactly.'));

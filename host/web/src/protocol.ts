@@ -1,0 +1,65 @@
+/** What the page and the world's Web Worker exchange (through comlink). Plain JSON only. */
+import type { ParamValue, RunResult } from '../../scenarios/contract.js';
+import type { TraceEvent } from '../../sim/trace.js';
+import type { Flavor, Variant } from '../../spdk/variant.js';
+
+export interface WorldConfig {
+  scenario: string;
+  variant: Variant;
+  flavor: Flavor;
+  seed: number;
+  params: Record<string, ParamValue>;
+  /** Absolute URL of the folder holding `<variant>-<flavor>/spdk.{wasm,mjs}`, ending in "/". */
+  wasmBase: string;
+}
+
+export interface WorldInfo {
+  build: string;
+  wasmBytes: number;
+  /** Wall time to fetch/compile the variant and set the world up. */
+  startMs: number;
+}
+
+/** How far one step goes: to a virtual time, to the next drawn event, or to the end. */
+export type StepRequest =
+  | { kind: 'time'; sliceUs: number }
+  | { kind: 'event' }
+  | { kind: 'end' };
+
+/** Everything that happened during one step, in one message (never one message per event). */
+export interface StepBatch {
+  now: number;
+  finished: boolean;
+  /** Trace events the replay's views draw, in order. */
+  events: TraceEvent[];
+  /** Events recorded during the step but not sent (poll loops and the like). */
+  skipped: number;
+  /** Events recorded since the world started. */
+  totalEvents: number;
+  snapshot: Record<string, unknown>;
+  /** The verdict, once finished. */
+  result?: RunResult;
+  /** Wall time the worker spent in this step. */
+  wallMs: number;
+}
+
+/** A run to the end without drawing, for the bench. */
+export interface Measurement {
+  steps: number;
+  sliceUs: number;
+  wallMs: number;
+  simulatedUs: number;
+  events: number;
+  reproduced: boolean;
+}
+
+export interface DemoWorker {
+  /** Discards any current world and sets up a new one at virtual time 0. */
+  start(cfg: WorldConfig): Promise<WorldInfo>;
+  step(req: StepRequest): Promise<StepBatch>;
+  /** Replay-specific detail for a view (e.g. bytes around an offset); see replays/probes.ts. */
+  inspect(query: Record<string, number>): Promise<unknown>;
+  /** Crashes a machine on purpose (spdk_wasm_ut_crash: 0 abort, 1 use-after-free, 2 trap). */
+  injectCrash(machine: string, kind: number): Promise<void>;
+  measure(cfg: WorldConfig, sliceUs: number): Promise<Measurement>;
+}

@@ -1,0 +1,16 @@
+/** Page-side half of a replay's page: views drawn from the worker's step batches. */
+import type { ParamValue } from '../../../scenarios/contract.js';
+import type { StepBatch } from '../protocol.js';
+
+export interface ViewContext {
+  params: Record<string, ParamValue>;
+  /** Asks the worker's probe for detail about the current world. */
+  inspect(query: Record<string, number>): Promise<unknown>;
+}
+
+export interface ReplayView {
+  /** Every batch of the world, in order. */
+  update(batch: StepBatch): void;
+}
+
+export type ReplayViewFactory = (root: HTMLElement, ctx: ViewContext) => ReplayView;

@@ -1,0 +1,114 @@
+/**
+ * The page's state in its URL: replay, variant, flavor, seed and the replay's knobs (only values that
+ * differ from the defaults), so a shared link reproduces the run exactly. Bad values are reported one
+ * line each and replaced by defaults; they never stop the page.
+ */
+import type { ParamValue, Scenario } from '../../scenarios/contract.js';
+import { findScenario, SCENARIOS } from '../../scenarios/index.js';
+import { paramFlags, parseSeed, resolveParams } from '../../scenarios/params.js';
+import { isFlavor, isVariant, type Flavor, type Variant } from '../../spdk/variant.js';
+
+export const SPEEDS = ['1', '5', '20', '100', '1000', 'max'] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+export interface PageState {
+  scenario: Scenario;
+  variant: Variant;
+  flavor: Flavor;
+  seed: number;
+  params: Record<string, ParamValue>;
+  /** Virtual µs per animation frame while running ("max": as fast as the worker goes). */
+  speed: Speed;
+}
+
+const RESERVED = new Set(['replay', 'variant', 'flavor', 'seed', 'speed']);
+
+export function defaultState(scenario: Scenario = SCENARIOS[0]!): PageState {
+  return { scenario, variant: 'unpatched', flavor: 'release', seed: 1, params: resolveParams(scenario, {}), speed: '20' };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function parseUrl(search: string): { state: PageState; problems: string[] } {
+  const q = new URLSearchParams(search);
+  const problems: string[] = [];
+  let scenario = SCENARIOS[0]!;
+  const id = q.get('replay');
+  if (id !== null) {
+    try {
+      scenario = findScenario(id);
+    } catch (err) {
+      problems.push(`${message(err).replace(/^unknown scenario/, 'unknown replay')}; showing ${scenario.id}`);
+    }
+  }
+  const state = defaultState(scenario);
+  const variant = q.get('variant');
+  if (variant !== null) {
+    if (isVariant(variant)) state.variant = variant;
+    else problems.push(`variant must be unpatched or patched, got "${variant}"; using ${state.variant}`);
+  }
+  const flavor = q.get('flavor');
+  if (flavor !== null) {
+    if (isFlavor(flavor)) state.flavor = flavor;
+    else problems.push(`flavor must be release or asan, got "${flavor}"; using ${state.flavor}`);
+  }
+  const seed = q.get('seed');
+  if (seed !== null) {
+    try {
+      state.seed = parseSeed(seed);
+    } catch (err) {
+      problems.push(`${message(err).replace('--seed', 'seed')}; using ${state.seed}`);
+    }
+  }
+  const speed = q.get('speed');
+  if (speed !== null) {
+    if ((SPEEDS as readonly string[]).includes(speed)) state.speed = speed as Speed;
+    else problems.push(`speed must be one of ${SPEEDS.join('|')}, got "${speed}"; using ${state.speed}`);
+  }
+  // Each knob on its own, so one bad value does not discard the good ones.
+  const raw: Record<string, string> = {};
+  const knobsApply = id === null || scenario.id === id;
+  for (const [k, v] of q) {
+    if (RESERVED.has(k)) continue;
+    if (!knobsApply) {
+      problems.push(`knob ${k}=${v} belongs to the unknown replay; ignored`);
+      continue;
+    }
+    try {
+      resolveParams(scenario, { [k]: v });
+      raw[k] = v;
+    } catch (err) {
+      const spec = scenario.params.find((p) => p.name === k);
+      problems.push(`${message(err)}${spec !== undefined ? `; using ${String(spec.default)}` : '; ignored'}`);
+    }
+  }
+  try {
+    state.params = resolveParams(scenario, raw);
+  } catch (err) {
+    problems.push(`${message(err)}; using the default knobs`);
+  }
+  return { state, problems };
+}
+
+export function toSearch(s: PageState): string {
+  const q = new URLSearchParams();
+  q.set('replay', s.scenario.id);
+  q.set('variant', s.variant);
+  if (s.flavor !== 'release') q.set('flavor', s.flavor);
+  q.set('seed', String(s.seed));
+  for (const p of s.scenario.params) {
+    const v = s.params[p.name];
+    if (v !== undefined && v !== p.default) q.set(p.name, String(v));
+  }
+  if (s.speed !== defaultState(s.scenario).speed) q.set('speed', s.speed);
+  return `?${q.toString()}`;
+}
+
+/** The CLI command that runs the same world. */
+export function cliCommand(s: PageState): string {
+  const flavor = s.flavor !== 'release' ? ` --flavor ${s.flavor}` : '';
+  return `npx spdk-wasm run ${s.scenario.id} --variant ${s.variant}${flavor} --seed ${s.seed}${paramFlags(s.scenario, s.params)}`;
+}
+

@@ -1,0 +1,59 @@
+/**
+ * The demo site (host/web): `npm run demo` serves it, `npm run build:web` writes dist/web. The built
+ * variants are taken from build/wasm (run build.sh first) and served or copied as
+ * wasm/<variant>-<flavor>/{spdk.wasm, spdk.mjs, build.id}; pages fetch them relative to themselves.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const wasmDir = join(repo, 'build/wasm');
+const FILES: Record<string, string> = { 'spdk.wasm': 'application/wasm', 'spdk.mjs': 'text/javascript', 'build.id': 'text/plain' };
+
+function variants(): string[] {
+  if (!existsSync(wasmDir)) throw new Error(`spdk-wasm: ${wasmDir} is missing; run: bash build.sh`);
+  return readdirSync(wasmDir).filter((d) => existsSync(join(wasmDir, d, 'spdk.wasm')));
+}
+
+/** Serves build/wasm under /wasm/ in dev and copies it into the static build. */
+function builtVariants(): Plugin {
+  return {
+    name: 'spdk-wasm-variants',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const m = /\/wasm\/([\w-]+)\/([\w.]+)(\?.*)?$/.exec(req.url ?? '');
+        const type = m !== null ? FILES[m[2]!] : undefined;
+        const file = m !== null ? join(wasmDir, m[1]!, m[2]!) : '';
+        if (type === undefined || !existsSync(file)) return next();
+        res.setHeader('Content-Type', type);
+        res.setHeader('Cache-Control', 'no-cache');
+        res.end(readFileSync(file));
+      });
+    },
+    generateBundle() {
+      for (const v of variants()) {
+        for (const f of Object.keys(FILES)) {
+          this.emitFile({ type: 'asset', fileName: `wasm/${v}/${f}`, source: readFileSync(join(wasmDir, v, f)) });
+        }
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  root: here,
+  base: './',
+  plugins: [builtVariants()],
+  worker: { format: 'es' },
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: [repo] } },
+  preview: { host: '127.0.0.1', port: 4173 },
+  build: {
+    outDir: join(repo, 'dist/web'),
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: { input: { index: join(here, 'index.html'), replay: join(here, 'replay.html') } },
+  },
+});

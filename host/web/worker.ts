@@ -1,0 +1,137 @@
+/**
+ * The world's Web Worker (decision 9): runs one scenario session at a time behind comlink. Each step
+ * returns one batch — the drawn trace events, a snapshot, and the verdict once finished — so the page
+ * is never called back per event. A machine crash ends the run with the scenario's crash verdict;
+ * any other error rejects the call, and `start` always begins a fresh world.
+ */
+import * as Comlink from 'comlink';
+import type { Session } from '../scenarios/contract.js';
+import { findScenario } from '../scenarios/index.js';
+import type { TraceEvent } from '../sim/trace.js';
+import { browserLoader } from '../spdk/browser-loader.js';
+import { MachineCrashed } from '../spdk/crash.js';
+import type { SpdkMachine } from '../spdk/machine.js';
+import type { DemoWorker, Measurement, StepBatch, StepRequest, WorldConfig, WorldInfo } from './src/protocol.js';
+import type { ReplayProbe } from './src/replays/probe.js';
+import { probeFor } from './src/replays/probes.js';
+
+/** The step "to the next drawn event" widens its time window from 1 µs by doubling, up to this. */
+const EVENT_STEP_MAX_US = 10e6;
+
+/** Events gathered since the last step. */
+interface Pending {
+  events: TraceEvent[];
+  skipped: number;
+}
+
+interface Current {
+  session: Session;
+  probe: ReplayProbe;
+  pending: Pending;
+  finished: boolean;
+}
+
+const loaders = new Map<string, ReturnType<typeof browserLoader>>();
+let current: Current | undefined;
+
+function loaderFor(base: string): ReturnType<typeof browserLoader> {
+  let l = loaders.get(base);
+  if (l === undefined) loaders.set(base, (l = browserLoader(base)));
+  return l;
+}
+
+/** Sets a world up; the probe and `watch` see every trace event from the first (set-up records some). */
+async function startSession(cfg: WorldConfig, probe: ReplayProbe, watch?: (e: TraceEvent) => void): Promise<{ session: Session; build: string; wasmBytes: number }> {
+  const scenario = findScenario(cfg.scenario);
+  const load = loaderFor(cfg.wasmBase);
+  const variant = await load(cfg.variant, cfg.flavor);
+  const session = await scenario.start({
+    variant: cfg.variant, flavor: cfg.flavor, seed: cfg.seed, params: cfg.params, load,
+    onWorld: (world) => {
+      probe.attach(world);
+      if (watch !== undefined) world.trace.subscribe(watch);
+    },
+  });
+  return { session, build: variant.buildId, wasmBytes: variant.wasmBytes };
+}
+
+function need(): Current {
+  if (current === undefined) throw new Error('no world: start one first');
+  return current;
+}
+
+function advance(c: Current, req: StepRequest): void {
+  const world = c.session.world;
+  if (req.kind === 'end') c.finished = c.session.advance(Infinity);
+  else if (req.kind === 'time') c.finished = c.session.advance(world.now + Math.max(1, req.sliceUs));
+  else {
+    // Events already waiting (a crash injected between steps) do not count: something new must happen.
+    const before = c.pending.events.length;
+    for (let span = 1; !c.finished && c.pending.events.length === before && span <= EVENT_STEP_MAX_US; span *= 2) {
+      c.finished = c.session.advance(world.now + span);
+    }
+  }
+}
+
+const api: DemoWorker = {
+  async start(cfg: WorldConfig): Promise<WorldInfo> {
+    current = undefined;
+    const t0 = performance.now();
+    const probe = probeFor(cfg.scenario);
+    const pending: Pending = { events: [], skipped: 0 };
+    const { session, build, wasmBytes } = await startSession(cfg, probe, (e) => {
+      if (probe.keep(e)) pending.events.push(e);
+      else pending.skipped++;
+    });
+    current = { session, probe, pending, finished: false };
+    return { build, wasmBytes, startMs: performance.now() - t0 };
+  },
+
+  async step(req: StepRequest): Promise<StepBatch> {
+    const c = need();
+    const t0 = performance.now();
+    if (!c.finished) advance(c, req);
+    const batch: StepBatch = {
+      now: c.session.world.now,
+      finished: c.finished,
+      events: c.pending.events.splice(0),
+      skipped: c.pending.skipped,
+      totalEvents: c.session.world.trace.count,
+      snapshot: c.session.snapshot(),
+      result: c.finished ? c.session.result() : undefined,
+      wallMs: 0,
+    };
+    c.pending.skipped = 0;
+    batch.wallMs = performance.now() - t0;
+    return batch;
+  },
+
+  async inspect(query) {
+    const c = need();
+    return c.probe.inspect(c.session, query);
+  },
+
+  async injectCrash(machine, kind) {
+    const c = need();
+    const m = c.session.world.find(machine) as SpdkMachine | undefined;
+    if (m === undefined || typeof m.call !== 'function') throw new Error(`no machine named ${machine}`);
+    try {
+      m.call('spdk_wasm_ut_crash', kind);
+    } catch (err) {
+      // The scenario sees the crash and finishes with the crash verdict.
+      if (!(err instanceof MachineCrashed)) throw err;
+    }
+  },
+
+  async measure(cfg, sliceUs): Promise<Measurement> {
+    const { session } = await startSession(cfg, probeFor(cfg.scenario));
+    const t0 = performance.now();
+    let steps = 0;
+    for (let done = false; !done; steps++) done = session.advance(session.world.now + sliceUs);
+    const wallMs = performance.now() - t0;
+    const r = session.result();
+    return { steps, sliceUs, wallMs, simulatedUs: r.simulatedUs, events: r.traceEvents, reproduced: r.reproduced };
+  },
+};
+
+Comlink.expose(api);

@@ -1,0 +1,132 @@
+/**
+ * The demo site in a real browser (Debian's Chromium via playwright-core): built from the current
+ * sources and build/wasm, served on 127.0.0.1. The zcopy-threshold page runs its replay in both
+ * variants in one page (the second world starts without a reload), a bad link falls back to
+ * defaults with a message, and a crash becomes a verdict. No console errors anywhere. Screenshots go
+ * to build/screenshots/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSite, launchChromium, serveSite, type Served } from '../../../host/web/node-harness.js';
+import { packageRoot } from '../../../host/spdk/node-loader.js';
+
+const shots = join(packageRoot(), 'build/screenshots');
+let dir: string;
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'spdk-wasm-site-'));
+  mkdirSync(shots, { recursive: true });
+  await buildSite(dir);
+  served = await serveSite(dir);
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A page that records console errors and uncaught exceptions. */
+async function open(path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(served.url + path);
+  return { page, errors };
+}
+
+async function runToVerdict(page: Page): Promise<{ word: string; oracle: string; summary: string }> {
+  await page.waitForSelector('body[data-status="ready"], body[data-status="paused"]');
+  await page.click('#btn-run');
+  await page.waitForSelector('body[data-status="finished"]', { timeout: 20_000 });
+  return {
+    word: await page.textContent('#verdict-word') ?? '',
+    oracle: await page.getAttribute('#verdict-word', 'data-oracle') ?? '',
+    summary: await page.textContent('#verdict-summary') ?? '',
+  };
+}
+
+describe('demo site in Chromium', () => {
+  it('the index lists every replay with links to both variants', async () => {
+    const { page, errors } = await open('index.html');
+    await page.waitForSelector('#replays li');
+    expect(await page.getAttribute('#replays li', 'data-replay')).toBe('zcopy-threshold');
+    expect(await page.locator('#replays a[href*="variant=patched"]').count()).toBe(1);
+    await page.screenshot({ path: join(shots, 'index.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('zcopy-threshold: REPRODUCED unpatched, then clean patched in the same page', async () => {
+    const { page, errors } = await open('replay.html?replay=zcopy-threshold&variant=unpatched&seed=1&speed=max');
+    // One Step draws something before running to the end.
+    await page.waitForSelector('body[data-status="ready"]');
+    await page.click('#btn-step');
+    await page.waitForSelector('body[data-status="paused"]');
+    const bad = await runToVerdict(page);
+    expect(bad.word).toBe('REPRODUCED');
+    expect(bad.oracle).toBe('safety');
+    expect(bad.summary).toMatch(/inside a MSG_ZEROCOPY chunk/);
+    expect(await page.textContent('#evidence')).toMatch(/still|not yet notified/);
+    expect(Number(await page.textContent('[data-counter="prematureCompletions"]'))).toBeGreaterThan(0);
+    expect(await page.locator('#requests tr.premature').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#hex')).toMatch(/received by target/);
+    expect(await page.locator('#hex .byte.diff').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, 'zcopy-threshold-unpatched.png'), fullPage: true });
+
+    await page.selectOption('#ctl-variant', 'patched');
+    const good = await runToVerdict(page);
+    expect(good.word).toBe('clean');
+    expect(good.summary).toMatch(/every completion after its notification/);
+    expect(page.url()).toContain('variant=patched');
+    expect(await page.textContent('[data-counter="prematureCompletions"]')).toBe('0');
+    expect(Number((await page.textContent('[data-counter="sendmsgCopy"]'))!.replace(/,/g, ''))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, 'zcopy-threshold-patched.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a link with an unknown replay, variant and an out-of-range knob says so and uses defaults', async () => {
+    const { page, errors } = await open('replay.html?replay=nope&variant=fixed&seed=x');
+    await page.waitForSelector('body[data-status="ready"]');
+    const msg = await page.textContent('#url-problems');
+    expect(msg).toMatch(/unknown replay "nope"/);
+    expect(msg).toMatch(/variant must be unpatched or patched, got "fixed"/);
+    expect(msg).toMatch(/seed must be an integer/);
+    expect(await page.inputValue('#ctl-variant')).toBe('unpatched');
+    await page.screenshot({ path: join(shots, 'bad-link.png'), fullPage: true });
+    await page.goto(`${served.url}replay.html?replay=zcopy-threshold&threshold=-5&mss=1448`);
+    await page.waitForSelector('body[data-status="ready"]');
+    expect(await page.textContent('#url-problems')).toMatch(/--threshold of zcopy-threshold must be >= 0, got -5; using 8192/);
+    expect(await page.inputValue('#knob-threshold')).toBe('8192');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a crash inside the worker is a verdict with its report, and a new world starts without reload', async () => {
+    const { page, errors } = await open('replay.html?replay=zcopy-threshold&variant=patched');
+    await page.waitForSelector('body[data-status="ready"]');
+    await page.click('.crash summary');
+    await page.selectOption('#crash-kind', '2');
+    await page.click('#btn-crash');
+    await page.waitForSelector('body[data-status="finished"]');
+    expect(await page.getAttribute('#verdict-word', 'data-oracle')).toBe('crash');
+    expect(await page.textContent('#verdict-summary')).toMatch(/host crashed \(trap\)/);
+    expect(await page.textContent('#evidence')).toMatch(/spdk_wasm_ut_crash/);
+    await page.screenshot({ path: join(shots, 'crash.png'), fullPage: true });
+    await page.click('#btn-new');
+    const again = await runToVerdict(page);
+    expect(again.word).toBe('clean');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
