@@ -88,4 +88,29 @@ export interface HostKernel {
   epollCtl(epfd: number, op: number, fd: number, events: number, data: number): number;
   epollWait(epfd: number, maxEvents: number, timeoutMs: number): EpollEventOut[] | number;
   ifaddrs(): IfAddr[];
+
+  // Host block devices (optional: a kernel without them answers -ENOSYS at the seam). Descriptors
+  // and rings as in host/kernel/blockdev.ts; offsets and lengths in bytes; buf is a guest address.
+  blkOpen?(path: string, flags: number): number;
+  blkInfo?(fd: number): BlkInfo | number;
+  blkClose?(fd: number): number;
+  blkRingCreate?(entries: number): number;
+  blkRingDestroy?(ring: number): number;
+  blkSubmit?(ring: number, fd: number, op: number, offset: number, len: number, buf: number, userData: number): number;
+  /** Completions ready on the ring (at most max), never waiting. */
+  blkReap?(ring: number, max: number): BlkCompletion[] | number;
+  /** The C completed a request the kernel submitted to exposed SPDK storage. */
+  blkExportDone?(tag: number, rc: number): void;
+}
+
+export interface BlkInfo {
+  blocklen: number;
+  /** Bytes. */
+  size: number;
+}
+
+/** One ring completion: the submitter's user_data and bytes done or a negative errno. */
+export interface BlkCompletion {
+  userData: number;
+  res: number;
 }

@@ -8,7 +8,7 @@ import type { Prng } from '../sim/prng.js';
 import { NetDev, type NetDevOptions } from '../net/netdev.js';
 import type { Fabric } from '../net/fabric.js';
 import type {
-  EpollEventOut, GuestMemory, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn,
+  BlkCompletion, BlkInfo, EpollEventOut, GuestMemory, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn,
 } from './host-kernel.js';
 import { FdTable } from './fd-table.js';
 import { Epoll } from './epoll.js';
@@ -16,6 +16,7 @@ import { TcpSocket } from './tcp-socket.js';
 import type { SocketInfo } from './socket-info.js';
 import { TcpStack } from './tcp-stack.js';
 import { getOption, setOption } from './sockopt.js';
+import { BlockLayer } from './blockdev.js';
 
 type File = { kind: 'tcp'; sock: TcpSocket; flags: number } | { kind: 'epoll'; ep: Epoll; flags: number };
 
@@ -48,6 +49,8 @@ export class Kernel implements HostKernel {
   private readonly devs: NetDev[] = [];
   readonly tcp: TcpStack;
   readonly rng: Prng;
+  /** Block devices and their page cache (host/kernel/blockdev.ts). */
+  readonly blk: BlockLayer;
   /** Counters of sockets whose fd is closed, so totals survive close(). */
   private readonly closedTotals = { retransmits: 0, rtoFired: 0, bytesOut: 0, bytesIn: 0, zcIds: 0, zcNotified: 0 };
 
@@ -59,6 +62,7 @@ export class Kernel implements HostKernel {
   ) {
     this.rng = world.rng.fork();
     this.tcp = new TcpStack(world, machine, memory, this.rng, this.devs);
+    this.blk = new BlockLayer(world, { mem: memory, record: (ev, f) => world.record(machine, ev, f) });
     this.addNetDev({ name: 'lo', addr: '127.0.0.1', loopback: true });
   }
 
@@ -333,5 +337,39 @@ export class Kernel implements HostKernel {
 
   ifaddrs(): IfAddr[] {
     return this.devs.map((d) => ({ name: d.name, addr: d.addr, flags: d.flags }));
+  }
+
+  // ---- block devices: the C's rings (BlockLayer) ----
+
+  blkOpen(path: string, flags: number): number {
+    return this.blk.blkOpen(path, flags);
+  }
+
+  blkInfo(fd: number): BlkInfo | number {
+    return this.blk.blkInfo(fd);
+  }
+
+  blkClose(fd: number): number {
+    return this.blk.blkClose(fd);
+  }
+
+  blkRingCreate(entries: number): number {
+    return this.blk.blkRingCreate(entries);
+  }
+
+  blkRingDestroy(ring: number): number {
+    return this.blk.blkRingDestroy(ring);
+  }
+
+  blkSubmit(ring: number, fd: number, op: number, offset: number, len: number, buf: number, userData: number): number {
+    return this.blk.blkSubmit(ring, fd, op, offset, len, buf, userData);
+  }
+
+  blkReap(ring: number, max: number): BlkCompletion[] | number {
+    return this.blk.blkReap(ring, max);
+  }
+
+  blkExportDone(tag: number, rc: number): void {
+    this.blk.blkExportDone(tag, rc);
   }
 }

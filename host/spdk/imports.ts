@@ -172,6 +172,34 @@ export function createHostImports(s: HostServices): Record<string, (...args: num
       mem.setU32(flagsPtr, ifa.flags);
       return 0;
     },
+
+    host_blk_open: (path, len, flags) =>
+      kernel.blkOpen?.(new TextDecoder().decode(mem.bytes().subarray(path, path + len)), flags) ?? -abi.ENOSYS,
+    host_blk_info: (fd, blocklenPtr, sizePtr) => {
+      const r = kernel.blkInfo?.(fd) ?? -abi.ENOSYS;
+      if (typeof r === 'number') return r;
+      mem.setU32(blocklenPtr, r.blocklen);
+      mem.view().setFloat64(sizePtr, r.size, true);
+      return 0;
+    },
+    host_blk_close: (fd) => kernel.blkClose?.(fd) ?? -abi.ENOSYS,
+    host_blk_ring_create: (entries) => kernel.blkRingCreate?.(entries) ?? -abi.ENOSYS,
+    host_blk_ring_destroy: (ring) => kernel.blkRingDestroy?.(ring) ?? -abi.ENOSYS,
+    host_blk_submit: (ring, fd, op, offset, len, buf, userData) =>
+      kernel.blkSubmit?.(ring, fd, op, offset, len >>> 0, buf >>> 0, userData >>> 0) ?? -abi.ENOSYS,
+    host_blk_reap: (ring, cqes, max) => {
+      const r = kernel.blkReap?.(ring, max >>> 0) ?? -abi.ENOSYS;
+      if (typeof r === 'number') return r;
+      r.forEach((c, i) => {
+        const p = cqes + i * abi.SIZEOF_host_blk_cqe;
+        mem.setU32(p + abi.OFFSETOF_host_blk_cqe_user_data, c.userData);
+        mem.setI32(p + abi.OFFSETOF_host_blk_cqe_res, c.res);
+      });
+      return r.length;
+    },
+    host_blk_export_done: (tag, rc) => {
+      kernel.blkExportDone?.(tag >>> 0, rc | 0);
+    },
   };
 }
 

@@ -13,6 +13,7 @@ struct msghdr;
 struct iovec;
 struct pollfd;
 struct epoll_event;
+struct host_blk_cqe;
 
 #define HOST_IMPORT(name) __attribute__((import_module("host"), import_name(#name)))
 
@@ -52,5 +53,23 @@ HOST_IMPORT(host_epoll_wait) int32_t host_epoll_wait(int32_t epfd, struct epoll_
 /* Interfaces: the i-th configured address (name, IPv4 address, IFF_* flags), -ENOENT past the end. */
 HOST_IMPORT(host_ifaddr) int32_t host_ifaddr(uint32_t index, char name[16], struct sockaddr *addr,
 		uint32_t *flags);
+
+/* Host block devices (a file or block device opened by path), asynchronous like io_uring: open
+ * gives a descriptor, a ring collects the completions of the submissions made through it, and the
+ * C reaps them from a poller. Offsets and sizes are bytes, as doubles (exact below 2^53).
+ * Operation codes and struct host_blk_cqe: host_blk.h. Wrappers: blk_shim.c. */
+HOST_IMPORT(host_blk_open) int32_t host_blk_open(const char *path, uint32_t path_len, int32_t flags);
+HOST_IMPORT(host_blk_info) int32_t host_blk_info(int32_t fd, uint32_t *blocklen, double *size);
+HOST_IMPORT(host_blk_close) int32_t host_blk_close(int32_t fd);
+HOST_IMPORT(host_blk_ring_create) int32_t host_blk_ring_create(uint32_t entries);
+HOST_IMPORT(host_blk_ring_destroy) int32_t host_blk_ring_destroy(int32_t ring);
+HOST_IMPORT(host_blk_submit) int32_t host_blk_submit(int32_t ring, int32_t fd, int32_t op,
+		double offset, uint32_t len, void *buf, uint32_t user_data);
+HOST_IMPORT(host_blk_reap) int32_t host_blk_reap(int32_t ring, struct host_blk_cqe *cqes,
+		uint32_t max);
+
+/* Exposure of SPDK storage to the host kernel (ublk-like): the kernel submits block I/O to an
+ * exported C function with a tag, and the C completes each one here (rc 0 or a negative errno). */
+HOST_IMPORT(host_blk_export_done) void host_blk_export_done(uint32_t tag, int32_t rc);
 
 #endif

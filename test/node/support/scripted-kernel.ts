@@ -6,7 +6,10 @@
  * `notify(fd, lo, hi)` and make epoll report EPOLLERR, as Linux does.
  */
 import * as abi from '../../../host/gen/abi.js';
-import type { EpollEventOut, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn, SockExtendedErr } from '../../../host/kernel/host-kernel.js';
+import { BlockLayer } from '../../../host/kernel/blockdev.js';
+import { MemoryBackend, type MemoryBackendOptions } from '../../../host/kernel/blockdev-backend.js';
+import { IMMEDIATE } from '../../../host/kernel/blockdev-wait.js';
+import type { BlkCompletion, BlkInfo, EpollEventOut, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn, SockExtendedErr } from '../../../host/kernel/host-kernel.js';
 import type { GuestView } from '../../../host/spdk/guest-memory.js';
 
 export interface Call {
@@ -205,5 +208,49 @@ export class ScriptedKernel implements HostKernel {
   }
   ifaddrs(): IfAddr[] {
     return this.ifs;
+  }
+
+  // ---- block devices: a real BlockLayer whose commands complete at once (no world here) ----
+
+  /** The block layer behind the blk* calls; add devices with addMemoryDisk. A value queued with
+   *  enqueue('blkOpen' | 'blkSubmit', rc) is returned instead of calling it (MOCK_ENQUEUE). */
+  readonly blk: BlockLayer = (() => {
+    const self = this;
+    return new BlockLayer(IMMEDIATE, { get mem() { return self.mem; } });
+  })();
+
+  /** A memory-backed block device at `path`; returns the backend (its `bytes` are the disk). */
+  addMemoryDisk(path: string, size: number, opts: MemoryBackendOptions = {}): MemoryBackend {
+    const b = new MemoryBackend(IMMEDIATE, size, opts);
+    this.blk.addDevice(path, b);
+    return b;
+  }
+
+  blkOpen(path: string, flags: number): number {
+    return this.log('blkOpen', -1, this.num('blkOpen', NaN) || this.blk.blkOpen(path, flags), { flags });
+  }
+  blkInfo(fd: number): BlkInfo | number {
+    return this.blk.blkInfo(fd);
+  }
+  blkClose(fd: number): number {
+    return this.log('blkClose', fd, this.blk.blkClose(fd));
+  }
+  blkRingCreate(entries: number): number {
+    return this.blk.blkRingCreate(entries);
+  }
+  blkRingDestroy(ring: number): number {
+    return this.blk.blkRingDestroy(ring);
+  }
+  blkSubmit(ring: number, fd: number, op: number, offset: number, len: number, buf: number, userData: number): number {
+    const v = this.next('blkSubmit');
+    const rc = typeof v === 'number' ? v : this.blk.blkSubmit(ring, fd, op, offset, len, buf, userData);
+    return this.log('blkSubmit', fd, rc, { flags: op, offered: len });
+  }
+  blkReap(ring: number, max: number): BlkCompletion[] | number {
+    return this.blk.blkReap(ring, max);
+  }
+  blkExportDone(tag: number, rc: number): void {
+    this.log('blkExportDone', tag, rc);
+    this.blk.blkExportDone(tag, rc);
   }
 }

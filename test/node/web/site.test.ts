@@ -5,6 +5,7 @@
  * defaults with a message, and a crash becomes a verdict. No console errors anywhere. Screenshots go
  * to build/screenshots/.
  */
+import { SCENARIOS } from '../../../host/scenarios/index.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +61,7 @@ describe('demo site in Chromium', () => {
     const { page, errors } = await open('index.html');
     await page.waitForSelector('#replays li');
     expect(await page.getAttribute('#replays li', 'data-replay')).toBe('zcopy-threshold');
-    expect(await page.locator('#replays a[href*="variant=patched"]').count()).toBe(1);
+    expect(await page.locator('#replays a[href*="variant=patched"]').count()).toBe(SCENARIOS.length);
     await page.screenshot({ path: join(shots, 'index.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
