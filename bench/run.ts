@@ -15,6 +15,7 @@ import { FLAVORS, VARIANTS, variantDir } from '../host/spdk/variant.js';
 import { Kernel } from '../host/kernel/kernel.js';
 import { Fabric } from '../host/net/fabric.js';
 import { webFigures } from './web.js';
+import { blobFigures } from './blob.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
     modules,
     zeroCopyDataPath,
     web,
+    blob: await blobFigures(progress),
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);

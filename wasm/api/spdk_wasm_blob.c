@@ -43,6 +43,22 @@ op_finish(struct blob_wasm_op *op, int rc, uint32_t result)
 	SPDK_WASM_TRACE("blob_op_done", op, (uint32_t)rc, result, 0);
 }
 
+/* For the other export files (spdk_wasm_lvol.c): their ops use the same handles. */
+struct blob_wasm_op *spdk_wasm_op_new(void);
+void spdk_wasm_op_finish(struct blob_wasm_op *op, int rc, uint32_t result);
+
+struct blob_wasm_op *
+spdk_wasm_op_new(void)
+{
+	return op_new();
+}
+
+void
+spdk_wasm_op_finish(struct blob_wasm_op *op, int rc, uint32_t result)
+{
+	op_finish(op, rc, result);
+}
+
 static void
 op_basic_cpl(void *cb_arg, int bserrno)
 {
@@ -156,7 +172,8 @@ spdk_wasm_mem_disk_set_power_failure(struct blob_mem_disk *disk, uint32_t genera
 }
 
 /* Counters: 0 read bytes, 1 write bytes (incl. write_zeroes), 2 write_zeroes bytes, 3 unmap
- * bytes, 4 copy bytes, 5 write-type commands applied, 6 1 if a power failure fired. */
+ * bytes, 4 copy bytes, 5 write-type commands applied, 6 1 if a power failure fired, 7 commands
+ * counted against the general power-failure threshold (counts only while one is set). */
 SPDK_WASM_API double
 spdk_wasm_mem_disk_counter(struct blob_mem_disk *disk, int which)
 {
@@ -168,8 +185,20 @@ spdk_wasm_mem_disk_counter(struct blob_mem_disk *disk, int which)
 	case 4: return (double)disk->copy_bytes;
 	case 5: return (double)disk->write_ops;
 	case 6: return disk->power_failure_rc != 0 ? 1.0 : 0.0;
+	case 7: return (double)disk->counters.general_counter;
 	default: return -1.0;
 	}
+}
+
+/* Kind (enum blob_mem_cmd: 0 read, 1 write, 2 write_zeroes, 3 unmap, 4 flush, 5 copy) of the
+ * i-th command counted against the general power-failure threshold, -1 if not logged. */
+SPDK_WASM_API int
+spdk_wasm_mem_disk_cmd_kind(struct blob_mem_disk *disk, uint32_t i)
+{
+	if (i >= disk->counters.general_counter || i >= sizeof(disk->cmd_log)) {
+		return -1;
+	}
+	return disk->cmd_log[i];
 }
 
 SPDK_WASM_API void

@@ -6,6 +6,7 @@
 import type { SpdkMachine } from '../machine.js';
 import { RpcRegistry, RpcServer, type RpcState } from '../jsonrpc.js';
 import { frameworkStartInit } from './framework.js';
+import { LVOL_RPC_METHODS } from './lvol.js';
 import { rpcGetMethods } from './rpc.js';
 import { sockImplGetOptions, sockImplSetOptions } from './sock.js';
 
@@ -14,6 +15,7 @@ export const SPDK_RPC_METHODS = [
   frameworkStartInit,
   sockImplSetOptions,
   sockImplGetOptions,
+  ...LVOL_RPC_METHODS,
 ] as const;
 
 /** A fresh registry holding SPDK_RPC_METHODS (tests may register more on their own copy). */

@@ -1,6 +1,7 @@
 /** Blobstore model (wasm/lib/blob): on-disk format, basic ops and reload. */
 import { describe, expect, it } from 'vitest';
 import { BLOB, blobHarness, same, crc32c, fill, OP, PAGE } from './bs-harness.js';
+import { crc32c as tableCrc32c } from './bs-decode.js';
 
 const MiB = 1 << 20;
 
@@ -12,6 +13,7 @@ describe('CRC-32C', () => {
     h.m.mem.bytes().set(s, p);
     expect(h.m.call('spdk_wasm_crc32c', p, 9) >>> 0).toBe(0xe3069283);
     expect(crc32c(s)).toBe(0xe3069283);
+    expect(tableCrc32c(s)).toBe(0xe3069283);
   });
 });
 

@@ -8,7 +8,7 @@ export const PAGE = 4096;
 export const OP = { write: 0, read: 1, unmap: 2, writeZeroes: 3 } as const;
 export const BS = { clusterSz: 0, totalClusters: 1, freeClusters: 2, dataClusters: 3, mdStart: 4, mdLen: 5, ioUnit: 6, clean: 7, superBlob: 8, openBlobs: 9, usedMdPages: 10, usedBlobids: 11, usedClusters: 12 } as const;
 export const BLOB = { index: 0, numClusters: 1, allocated: 2, thin: 3, readOnly: 4, parent: 5, openRef: 6, extentPages: 7, ioUnits: 8, chainPages: 9, extentTable: 10, clearMethod: 11, isSnapshot: 12, cloneCount: 13 } as const;
-export const DISK = { readBytes: 0, writeBytes: 1, writeZeroesBytes: 2, unmapBytes: 3, copyBytes: 4, writeOps: 5, failed: 6 } as const;
+export const DISK = { readBytes: 0, writeBytes: 1, writeZeroesBytes: 2, unmapBytes: 3, copyBytes: 4, writeOps: 5, failed: 6, general: 7 } as const;
 
 export interface OpResult { rc: number; result: number }
 
@@ -18,6 +18,17 @@ export class BlobHarness {
   /** Polls until the op handle completes; returns rc and result. */
   run(op: number): OpResult {
     if (op === 0) throw new Error('op allocation failed');
+    try {
+      return this.poll(op);
+    } catch (e) {
+      // Put the sanitizer's report (access and allocation stacks) in the failure message.
+      const c = this.m.crash;
+      if (c !== undefined) throw new Error(`${c.message}\n  at ${c.cStack.slice(0, 8).join('\n  at ')}\n${(c.asanReport ?? '').split('\n').filter((l) => / in [a-z_]/.test(l) && !/asan|sanitizer|calloc|malloc|realloc|free/.test(l)).slice(0, 24).join('\n')}`);
+      throw e;
+    }
+  }
+
+  private poll(op: number): OpResult {
     for (let i = 0; i < 10_000_000; i++) {
       if (this.m.call('spdk_wasm_blob_op_done', op) !== 0) {
         const rc = this.m.call('spdk_wasm_blob_op_rc', op) | 0;

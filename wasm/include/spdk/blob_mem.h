@@ -43,6 +43,18 @@ struct blob_mem_disk {
 	struct spdk_power_failure_counters	counters;
 	struct spdk_power_failure_thresholds	thresholds;
 	int		power_failure_rc;
+	/* While a general threshold is set: the kind of each command counted against it
+	 * (enum blob_mem_cmd), so a sweep can crash at write-type commands only. */
+	uint8_t		cmd_log[4096];
+};
+
+enum blob_mem_cmd {
+	BLOB_MEM_CMD_READ,
+	BLOB_MEM_CMD_WRITE,
+	BLOB_MEM_CMD_WRITE_ZEROES,
+	BLOB_MEM_CMD_UNMAP,
+	BLOB_MEM_CMD_FLUSH,
+	BLOB_MEM_CMD_COPY,
 };
 
 struct blob_mem_disk *blob_mem_disk_create(uint64_t size, uint32_t blocklen, bool unmap_zeroes);

@@ -480,7 +480,11 @@ blob_request_submit_op_single(struct spdk_io_channel *_ch, struct spdk_blob *blo
 			break;
 		}
 	} else {
-		/* READ of a hole: the back device (zeroes, parent snapshot). */
+		/* READ of a hole: the back device (zeroes, parent snapshot). A thick blob has no back
+		 * device; a hole in one (a recovered torn resize) reads as zeroes, not through NULL. */
+		if (blob->back_bs_dev == NULL) {
+			blob->back_bs_dev = bs_create_zeroes_dev();
+		}
 		bs_batch_read_bs_dev(batch, blob->back_bs_dev, payload,
 				     bs_io_unit_to_back_dev_lba(blob, offset),
 				     (uint32_t)bs_io_unit_to_back_dev_count(blob, length));

@@ -709,6 +709,8 @@ bs_delete_open_cpl(void *cb_arg, struct spdk_blob *blob, int bserrno)
 	struct bs_delete_ctx2 *ctx = cb_arg;
 	struct spdk_blob_list *snap_entry;
 	struct bs_delete_snap_ctx *sctx;
+	struct spdk_blob *loaded;
+	uint32_t refs_allowed;
 
 	if (bserrno != 0) {
 		ctx->cb_fn(ctx->cb_arg, bserrno);
@@ -716,10 +718,20 @@ bs_delete_open_cpl(void *cb_arg, struct spdk_blob *blob, int bserrno)
 		return;
 	}
 	snap_entry = bs_get_snapshot_entry(ctx->bs, blob->id);
-	if (blob->open_ref > 1 || blob->locked_operation_in_progress ||
+	/* Besides this delete, a loaded single clone holds one reference: it reads through the
+	 * snapshot. Upstream allows that one (an lvol head stays open while its snapshot goes). */
+	refs_allowed = 1;
+	if (snap_entry != NULL && snap_entry->clone_count == 1) {
+		TAILQ_FOREACH(loaded, &ctx->bs->blobs, link) {
+			if (loaded->id == TAILQ_FIRST(&snap_entry->clones)->id) {
+				refs_allowed = 2;
+			}
+		}
+	}
+	if (blob->open_ref > refs_allowed || blob->locked_operation_in_progress ||
 	    (snap_entry != NULL && snap_entry->clone_count > 1)) {
 		SPDK_ERRLOG("cannot delete blob 0x%" PRIx64 ": %s\n", blob->id,
-			    blob->open_ref > 1 ? "it is open" : snap_entry && snap_entry->clone_count > 1 ?
+			    blob->open_ref > refs_allowed ? "it is open" : snap_entry && snap_entry->clone_count > 1 ?
 			    "it is a snapshot with more than one clone" : "an operation is in progress");
 		ctx->bserrno = -EBUSY;
 		spdk_blob_close(blob, bs_delete_close_cpl, ctx);
@@ -1012,6 +1024,11 @@ bs_examine_close_blob(void *cb_arg, int bserrno)
 		return;
 	}
 	b = ctx->blob;
+	if (b == NULL) {
+		/* bs_examine_delete_corrupted deleted it: nothing left to close. */
+		bs_examine_blob_done(ctx, 0);
+		return;
+	}
 	ctx->blob = NULL;
 	bs_blob_list_add(b);
 	spdk_blob_close(b, bs_examine_blob_done, ctx);
@@ -1038,6 +1055,12 @@ bs_examine_delete_corrupted(struct bs_examine_ctx *ctx)
 			blob->active.extent_pages[i] = 0;
 		}
 	}
+	/* The interrupted snapshot may have rewritten 'other's extent pages in place under this
+	 * blob's id before its own root landed: write them back as 'other's when it is closed. */
+	if (other->use_extent_table && other->active.num_extent_pages > 0) {
+		other->extent_pages_dirty = true;
+		other->state = SPDK_BLOB_STATE_DIRTY;
+	}
 	SPDK_NOTICELOG("removing blob 0x%" PRIx64 " left by an interrupted snapshot operation\n", blob->id);
 	ctx->blob = NULL;
 	blob->md_ro = false;
@@ -1049,6 +1072,34 @@ bs_examine_delete_corrupted(struct bs_examine_ctx *ctx)
 	}
 	/* 'other' must drop its reference first if it reads through this blob. */
 	bs_delete_open_blob(blob, bs_examine_close_blob, ctx);
+}
+
+/* A snapshot removal that stopped before the clone's root was rewritten: the clone's extent
+ * pages (written in place first) may already name clusters handed over from the snapshot, which
+ * still owns them. Clusters are never shared, so any position where both name the same cluster
+ * is such a hand-over: undo it, and rewrite both blobs' extent pages under their own ids. */
+static void
+bs_examine_rollback_merge(struct spdk_blob *snap, struct spdk_blob *clone)
+{
+	uint64_t i, n = spdk_min(snap->active.num_clusters, clone->active.num_clusters);
+
+	for (i = 0; i < n; i++) {
+		if (clone->active.clusters[i] != 0 &&
+		    clone->active.clusters[i] == snap->active.clusters[i]) {
+			clone->active.clusters[i] = 0;
+			clone->num_allocated_clusters--;
+		}
+	}
+	if (clone->use_extent_table && clone->active.num_extent_pages > 0) {
+		clone->extent_pages_dirty = true;
+		clone->state = SPDK_BLOB_STATE_DIRTY;
+	}
+	if (snap->use_extent_table && snap->active.num_extent_pages > 0) {
+		snap->extent_pages_dirty = true;
+	}
+	if (!clone->use_extent_table) {
+		clone->state = SPDK_BLOB_STATE_DIRTY;
+	}
 }
 
 static void
@@ -1071,6 +1122,9 @@ bs_examine_other_open_cpl(void *cb_arg, struct spdk_blob *other, int bserrno)
 	if (other != NULL && other->parent_id == blob->id) {
 		/* SNAPTMP: the original already reads through us, so the snapshot completed.
 		 * SNAPRM: the clone was not updated yet, so the removal is rolled back. */
+		if (!snaptmp) {
+			bs_examine_rollback_merge(blob, other);
+		}
 		blob->md_ro = false;
 		blob_remove_xattr(blob, snaptmp ? SNAPSHOT_IN_PROGRESS : SNAPSHOT_PENDING_REMOVAL, true);
 		if (snaptmp) {

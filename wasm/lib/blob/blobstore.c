@@ -245,19 +245,16 @@ xattr_find(struct spdk_xattr_tailq *xattrs, const char *name)
 	return NULL;
 }
 
-int
-blob_set_xattr(struct spdk_blob *blob, const char *name, const void *value, uint16_t value_len,
-	       bool internal)
+/* Stores an xattr without permission checks: parsing a read-only blob's md goes through here. */
+static int
+blob_store_xattr(struct spdk_blob *blob, const char *name, const void *value, uint16_t value_len,
+		 bool internal)
 {
 	struct spdk_xattr_tailq *xattrs = internal ? &blob->xattrs_internal : &blob->xattrs;
 	struct spdk_xattr *x;
 	size_t desc_size;
 	void *copy;
 
-	/* The LH fork (713f2bca1) lets user xattrs change on read-only blobs; internal ones not. */
-	if (internal && blob->md_ro) {
-		return -EPERM;
-	}
 	desc_size = sizeof(struct spdk_blob_md_descriptor_xattr) + strlen(name) + value_len;
 	if (desc_size > SPDK_BS_MAX_DESC_SIZE) {
 		SPDK_ERRLOG("xattr '%s' of %zu bytes does not fit a metadata page (max %d)\n",
@@ -290,6 +287,17 @@ blob_set_xattr(struct spdk_blob *blob, const char *name, const void *value, uint
 	}
 	blob->state = SPDK_BLOB_STATE_DIRTY;
 	return 0;
+}
+
+int
+blob_set_xattr(struct spdk_blob *blob, const char *name, const void *value, uint16_t value_len,
+	       bool internal)
+{
+	/* The LH fork (713f2bca1) lets user xattrs change on read-only blobs; internal ones not. */
+	if (internal && blob->md_ro) {
+		return -EPERM;
+	}
+	return blob_store_xattr(blob, name, value, value_len, internal);
 }
 
 int
@@ -589,7 +597,8 @@ blob_parse_xattr(struct spdk_blob *blob, const struct spdk_blob_md_descriptor *d
 	}
 	memcpy(name, d->name, d->name_length);
 	name[d->name_length] = '\0';
-	return blob_set_xattr(blob, name, d->name + d->name_length, d->value_length, internal);
+	/* FLAGS came first and may have made the blob read-only: what is on disk is loaded anyway. */
+	return blob_store_xattr(blob, name, d->name + d->name_length, d->value_length, internal);
 }
 
 static int
@@ -755,9 +764,13 @@ blob_parse_extent_page(const struct spdk_blob_md_page *page, struct spdk_blob *b
 	}
 	n = (d->length - 4) / 4;
 	start = d->start_cluster_idx;
-	if ((uint64_t)start + n > blob->active.num_clusters) {
+	if (start % SPDK_EXTENTS_PER_EP != 0 || start >= blob->active.num_clusters) {
 		return -EINVAL;
 	}
+	/* The root's num_clusters is authoritative: a grow whose extent page reached the disk before
+	 * its root did leaves entries past the end, which name nothing (upstream bounds the parse by
+	 * the clusters the extent table has left the same way). */
+	n = (uint32_t)spdk_min((uint64_t)n, blob->active.num_clusters - start);
 	for (i = 0; i < n; i++) {
 		uint32_t c = d->cluster_idx[i];
 
@@ -810,6 +823,11 @@ struct spdk_blob_persist_ctx {
 	uint32_t			*release_clusters;
 	uint32_t			num_release_clusters;
 	uint32_t			cursor;
+	/* A shrink rewrites its extent pages after the root: until the root names fewer clusters,
+	 * the old entries must stay readable (and an extent page with more entries than the root
+	 * is harmless, see blob_parse_extent_page). */
+	bool				eps_after_root;
+	bool				root_written;
 	struct spdk_blob_md_page	*ep_buf;
 	spdk_bs_sequence_t		*seq;
 	spdk_blob_op_complete		cb_fn;
@@ -818,6 +836,7 @@ struct spdk_blob_persist_ctx {
 };
 
 static void blob_persist_start(struct spdk_blob_persist_ctx *ctx);
+static void blob_persist_write_extent_pages(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno);
 
 static void
 blob_persist_ctx_free(struct spdk_blob_persist_ctx *ctx)
@@ -973,6 +992,12 @@ blob_persist_write_root_cpl(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno)
 		blob->md_ro = true;
 	}
 	blob_mark_clean(blob);
+	ctx->root_written = true;
+	if (ctx->eps_after_root && ctx->num_eps_to_write > 0) {
+		ctx->cursor = 0;
+		blob_persist_write_extent_pages(ctx->seq, ctx, 0);
+		return;
+	}
 	blob_persist_zero_pages(ctx);
 }
 
@@ -1019,6 +1044,10 @@ blob_persist_write_extent_pages(spdk_bs_sequence_t *seq, void *cb_arg, int bserr
 		return;
 	}
 	if (ctx->cursor >= ctx->num_eps_to_write) {
+		if (ctx->root_written) {
+			blob_persist_zero_pages(ctx);
+			return;
+		}
 		ctx->cursor = 0;
 		blob_persist_write_chain(seq, ctx, 0);
 		return;
@@ -1160,6 +1189,11 @@ blob_persist_generate_new_md(struct spdk_blob_persist_ctx *ctx)
 	}
 	blob->extent_pages_dirty = false;
 	ctx->cursor = 0;
+	ctx->eps_after_root = blob->active.num_clusters < blob->clean.num_clusters;
+	if (ctx->eps_after_root) {
+		blob_persist_write_chain(ctx->seq, ctx, 0);
+		return;
+	}
 	blob_persist_write_extent_pages(ctx->seq, ctx, 0);
 }
 
@@ -1542,7 +1576,7 @@ blob_load_cpl(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno)
 	struct spdk_blob *blob = ctx->blob;
 	struct spdk_blob_store *bs = blob->bs;
 	struct spdk_blob_md_page *page = &ctx->pages[ctx->num_pages - 1];
-	uint32_t *idx;
+	uint32_t *idx, next;
 	void *tmp;
 
 	if (bserrno != 0) {
@@ -1555,7 +1589,9 @@ blob_load_cpl(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno)
 		return;
 	}
 	if (page->next != SPDK_INVALID_MD_PAGE) {
-		if (page->next >= bs->md_len || ctx->num_pages >= bs->md_len) {
+		/* Growing ctx->pages moves it: take what is needed from this page first. */
+		next = page->next;
+		if (next >= bs->md_len || ctx->num_pages >= bs->md_len) {
 			blob_load_final(ctx, -EINVAL);
 			return;
 		}
@@ -1574,10 +1610,10 @@ blob_load_cpl(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno)
 		ctx->pages = tmp;
 		blob->active.pages = idx;
 		blob->active.pages_array_size = ctx->num_pages + 1;
-		idx[ctx->num_pages] = page->next;
+		idx[ctx->num_pages] = next;
 		ctx->num_pages++;
 		bs_sequence_read_dev(seq, &ctx->pages[ctx->num_pages - 1],
-				     bs_page_to_lba(bs, bs->md_start + page->next),
+				     bs_page_to_lba(bs, bs->md_start + next),
 				     bs_byte_to_lba(bs, SPDK_BS_PAGE_SIZE), blob_load_cpl, ctx);
 		return;
 	}

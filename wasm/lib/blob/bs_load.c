@@ -439,6 +439,7 @@ bs_load_replay_blob(struct bs_load_ctx *ctx, uint32_t root)
 	struct spdk_blob_md_page *pages = (void *)ctx->buf, *page;
 	spdk_blob_id id = bs_page_to_blobid(root);
 	uint32_t chain[64], n = 0, idx = root, i, j, k;
+	uint64_t ep_idx = 0;	/* extent pages seen so far across the chain's EXTENT_TABLEs */
 	size_t cur;
 
 	/* Validate the whole chain before marking anything. */
@@ -487,8 +488,14 @@ bs_load_replay_blob(struct bs_load_ctx *ctx, uint32_t root)
 					uint32_t ep = d->extent_page[j].page_idx;
 					struct spdk_blob_md_page *epage;
 					struct spdk_blob_md_descriptor_extent_page *e;
+					uint64_t first, entries;
 
-					if (ep == 0 || ep >= bs->md_len) {
+					if (ep == 0) {
+						ep_idx += d->extent_page[j].num_pages;
+						continue;
+					}
+					first = ep_idx++ * SPDK_EXTENTS_PER_EP;
+					if (ep >= bs->md_len || first >= d->num_clusters) {
 						continue;
 					}
 					epage = &pages[ep];
@@ -499,7 +506,10 @@ bs_load_replay_blob(struct bs_load_ctx *ctx, uint32_t root)
 						continue;
 					}
 					bs_bit_array_set(&bs->used_md_pages, ep);
-					for (k = 0; k < (e->length - 4) / 4; k++) {
+					/* Only entries below the root's num_clusters are owned (see
+					 * blob_parse_extent_page). */
+					entries = spdk_min((uint64_t)(e->length - 4) / 4, d->num_clusters - first);
+					for (k = 0; k < entries; k++) {
 						if (e->cluster_idx[k] != 0 && e->cluster_idx[k] < bs->total_clusters) {
 							bs_bit_array_set(&bs->used_clusters, e->cluster_idx[k]);
 						}

@@ -90,7 +90,8 @@ mem_dev_complete(struct blob_mem_disk *disk, struct spdk_bs_dev_cb_args *cb_args
 
 /* Counts the op; false once its threshold (or the general one) has been reached. */
 static bool
-mem_dev_power_ok(struct blob_mem_disk *disk, uint64_t *counter, uint64_t threshold)
+mem_dev_power_ok(struct blob_mem_disk *disk, uint64_t *counter, uint64_t threshold,
+		 enum blob_mem_cmd kind)
 {
 	struct spdk_power_failure_thresholds *t = &disk->thresholds;
 
@@ -98,6 +99,9 @@ mem_dev_power_ok(struct blob_mem_disk *disk, uint64_t *counter, uint64_t thresho
 		(*counter)++;
 	}
 	if (t->general_threshold != 0) {
+		if (disk->counters.general_counter < sizeof(disk->cmd_log)) {
+			disk->cmd_log[disk->counters.general_counter] = (uint8_t)kind;
+		}
 		disk->counters.general_counter++;
 	}
 	if ((threshold == 0 || *counter < threshold) &&
@@ -136,7 +140,8 @@ mem_dev_read(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *pay
 		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
 		return;
 	}
-	if (mem_dev_power_ok(disk, &disk->counters.read_counter, disk->thresholds.read_threshold)) {
+	if (mem_dev_power_ok(disk, &disk->counters.read_counter, disk->thresholds.read_threshold,
+			     BLOB_MEM_CMD_READ)) {
 		memcpy(payload, disk->buf + lba * disk->blocklen, (size_t)lba_count * disk->blocklen);
 		disk->read_bytes += (uint64_t)lba_count * disk->blocklen;
 	}
@@ -154,7 +159,8 @@ mem_dev_write(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *pa
 		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
 		return;
 	}
-	if (mem_dev_power_ok(disk, &disk->counters.write_counter, disk->thresholds.write_threshold)) {
+	if (mem_dev_power_ok(disk, &disk->counters.write_counter, disk->thresholds.write_threshold,
+			     BLOB_MEM_CMD_WRITE)) {
 		memcpy(disk->buf + lba * disk->blocklen, payload, (size_t)lba_count * disk->blocklen);
 		disk->write_bytes += (uint64_t)lba_count * disk->blocklen;
 		disk->write_ops++;
@@ -174,7 +180,7 @@ mem_dev_write_zeroes(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, u
 		return;
 	}
 	if (mem_dev_power_ok(disk, &disk->counters.write_zero_counter,
-			     disk->thresholds.write_zero_threshold)) {
+			     disk->thresholds.write_zero_threshold, BLOB_MEM_CMD_WRITE_ZEROES)) {
 		memset(disk->buf + lba * disk->blocklen, 0, (size_t)(lba_count * disk->blocklen));
 		disk->write_bytes += lba_count * disk->blocklen;
 		disk->write_zeroes_bytes += lba_count * disk->blocklen;
@@ -194,7 +200,8 @@ mem_dev_unmap(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, uint64_t
 		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
 		return;
 	}
-	if (mem_dev_power_ok(disk, &disk->counters.unmap_counter, disk->thresholds.unmap_threshold)) {
+	if (mem_dev_power_ok(disk, &disk->counters.unmap_counter, disk->thresholds.unmap_threshold,
+			     BLOB_MEM_CMD_UNMAP)) {
 		/* Without unmap support the command succeeds and changes nothing (blob_bdev.c). */
 		if (disk->unmap_zeroes) {
 			memset(disk->buf + lba * disk->blocklen, 0, (size_t)(lba_count * disk->blocklen));
@@ -212,7 +219,8 @@ mem_dev_flush(struct spdk_bs_dev *dev, struct spdk_io_channel *channel,
 	struct blob_mem_disk *disk = mem_disk(dev);
 
 	(void)channel;
-	mem_dev_power_ok(disk, &disk->counters.flush_counter, disk->thresholds.flush_threshold);
+	mem_dev_power_ok(disk, &disk->counters.flush_counter, disk->thresholds.flush_threshold,
+			 BLOB_MEM_CMD_FLUSH);
 	mem_dev_complete(disk, cb_args);
 }
 
@@ -227,7 +235,8 @@ mem_dev_copy(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, uint64_t 
 		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
 		return;
 	}
-	if (mem_dev_power_ok(disk, &disk->counters.write_counter, disk->thresholds.write_threshold)) {
+	if (mem_dev_power_ok(disk, &disk->counters.write_counter, disk->thresholds.write_threshold,
+			     BLOB_MEM_CMD_COPY)) {
 		memmove(disk->buf + dst_lba * disk->blocklen, disk->buf + src_lba * disk->blocklen,
 			(size_t)(lba_count * disk->blocklen));
 		disk->copy_bytes += lba_count * disk->blocklen;

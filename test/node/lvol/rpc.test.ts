@@ -1,0 +1,66 @@
+/** The lvol JSON-RPC methods (host/spdk/rpc/lvol.ts) with SPDK's names, parameters and result
+ *  shapes, on a bdev_mem_create base device. */
+import { describe, expect, it } from 'vitest';
+import { createRpcServer } from '../../../host/spdk/rpc/index.js';
+import { utMachine } from '../support/ut.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function server() {
+  const { m } = await utMachine();
+  const rpc = createRpcServer(m, { state: 'runtime' });
+  return { m, rpc };
+}
+
+describe('lvol RPC methods', () => {
+  it('create_lvstore, get_lvstores, create, snapshot, clone, get_lvols, xattrs, delete', async () => {
+    const { rpc } = await server();
+    expect(rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 16384, block_size: 4096 })).toBe('Mem0');
+    const lvsUuid = rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: 1048576 }) as string;
+    expect(lvsUuid).toMatch(UUID_RE);
+    expect(rpc.call('bdev_lvol_get_lvstores', {})).toEqual([{ uuid: lvsUuid, name: 'lvs0', base_bdev: 'Mem0', total_data_clusters: 63, free_clusters: 63, block_size: 4096, cluster_size: 1048576 }]);
+    expect(rpc.call('bdev_lvol_get_lvstores', { lvs_name: 'lvs0' })).toHaveLength(1);
+
+    const vol = rpc.call('bdev_lvol_create', { lvol_name: 'vol', size_in_mib: 8, thin_provision: true, lvs_name: 'lvs0' }) as string;
+    expect(vol).toMatch(UUID_RE);
+    const thick = rpc.call('bdev_lvol_create', { lvol_name: 'thick', size_in_mib: 2, uuid: lvsUuid, clear_method: 'write_zeroes' });
+    expect(rpc.call('bdev_lvol_get_lvstores', { uuid: lvsUuid })).toMatchObject([{ free_clusters: 61 }]);
+
+    expect(rpc.call('bdev_lvol_set_xattr', { name: 'lvs0/vol', xattr_name: 'checksum', xattr_value: 'abc123' })).toBe(true);
+    expect(rpc.call('bdev_lvol_get_xattr', { name: vol, xattr_name: 'checksum' })).toBe('abc123');
+
+    const snap = rpc.call('bdev_lvol_snapshot', { lvol_name: 'lvs0/vol', snapshot_name: 'snap' }) as string;
+    const clone = rpc.call('bdev_lvol_clone', { snapshot_name: snap, clone_name: 'clone' }) as string;
+    const lvols = rpc.call('bdev_lvol_get_lvols', { lvs_name: 'lvs0' }) as Record<string, unknown>[];
+    const by = Object.fromEntries(lvols.map((l) => [l['name'] as string, l]));
+    expect(Object.keys(by).sort()).toEqual(['clone', 'snap', 'thick', 'vol']);
+    expect(by['vol']).toEqual({ alias: 'lvs0/vol', uuid: vol, name: 'vol', is_thin_provisioned: true, is_snapshot: false, is_clone: true, is_esnap_clone: false, is_degraded: false, num_allocated_clusters: 0, lvs: { name: 'lvs0', uuid: lvsUuid } });
+    expect(by['snap']).toMatchObject({ uuid: snap, is_snapshot: true, is_clone: false });
+    expect(by['clone']).toMatchObject({ uuid: clone, is_clone: true });
+    expect(by['thick']).toMatchObject({ uuid: thick, is_thin_provisioned: false, num_allocated_clusters: 2 });
+
+    // a snapshot with two clones cannot be deleted; after one clone goes it merges into the other
+    expect(() => rpc.call('bdev_lvol_delete', { name: 'lvs0/snap' })).toThrow(/more than one clone/);
+    expect(rpc.call('bdev_lvol_delete', { name: clone })).toBe(true);
+    expect(rpc.call('bdev_lvol_delete', { name: 'lvs0/snap' })).toBe(true);
+    expect((rpc.call('bdev_lvol_get_lvols', {}) as unknown[]).length).toBe(2);
+  });
+
+  it('errors: SPDK names, JSON-RPC error objects, nothing changed', async () => {
+    const { rpc } = await server();
+    rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 4096 });
+    rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: 1048576 });
+    rpc.call('bdev_lvol_create', { lvol_name: 'a', size_in_mib: 1, lvs_name: 'lvs0' });
+    const resp = (text: string) => JSON.parse(rpc.handle(text)!);
+    const dup = resp('{"jsonrpc":"2.0","id":1,"method":"bdev_lvol_create","params":{"lvol_name":"a","size_in_mib":1,"lvs_name":"lvs0"}}');
+    expect(dup.error.code).toBe(-32602);
+    expect(dup.error.message).toMatch(/spdk_lvol_create failed: -EEXIST/);
+    expect(resp(`{"jsonrpc":"2.0","id":2,"method":"bdev_lvol_create","params":{"lvol_name":"${'x'.repeat(256)}","size_in_mib":1,"lvs_name":"lvs0"}}`).error.message).toMatch(/lvol_name/);
+    expect(resp('{"jsonrpc":"2.0","id":3,"method":"bdev_lvol_create","params":{"lvol_name":"b","size_in_mib":1}}').error.message).toMatch(/give exactly one/);
+    expect(resp('{"jsonrpc":"2.0","id":4,"method":"bdev_lvol_create_lvstore","params":{"bdev_name":"nope","lvs_name":"x"}}').error.message).toMatch(/no bdev named "nope"/);
+    expect(resp('{"jsonrpc":"2.0","id":5,"method":"bdev_lvol_delete","params":{"name":"lvs0/missing"}}').error.message).toMatch(/no lvol bdev/);
+    expect(resp('{"jsonrpc":"2.0","id":6,"method":"bdev_lvol_get_xattr","params":{"name":"lvs0/a","xattr_name":"nope"}}').error.message).toMatch(/-ENOENT/);
+    expect((rpc.call('bdev_lvol_get_lvols', {}) as unknown[]).length).toBe(1);
+    expect(rpc.call('rpc_get_methods', {})).toEqual(expect.arrayContaining(['bdev_lvol_create_lvstore', 'bdev_lvol_get_lvstores', 'bdev_lvol_create', 'bdev_lvol_snapshot', 'bdev_lvol_clone', 'bdev_lvol_delete', 'bdev_lvol_get_lvols', 'bdev_lvol_set_xattr', 'bdev_lvol_get_xattr', 'bdev_mem_create']));
+  });
+});
