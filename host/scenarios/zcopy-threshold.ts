@@ -14,6 +14,7 @@ import { runToEnd, type ParamSpec, type RunOptions, type RunResult, type Scenari
 import { buildTestbed, finishRun, type Judgement } from './testbed.js';
 import type { RunOutcome } from '../sim/world.js';
 import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js';
+import { startNvmeTcpMode } from './zcopy-threshold-nvme.js';
 
 const TARGET_IP = '192.0.2.2';
 const HOST_IP = '192.0.2.1';
@@ -21,6 +22,7 @@ const HOST_IP = '192.0.2.1';
 const PORT = 5201;
 
 const PARAMS: readonly ParamSpec[] = [
+  { name: 'mode', kind: 'enum', default: 'sock', choices: ['sock', 'nvme-tcp'], help: 'sock: raw writes through the posix sock layer; nvme-tcp: bdevperf verify through an NVMe/TCP initiator and the real target (the target\'s C2HData goes zero copy)' },
   { name: 'threshold', kind: 'int', default: 8192, min: 0, max: 1 << 24, help: 'sock_impl_set_options zerocopy_threshold (bytes; 0 = always zero copy)' },
   { name: 'io-size', kind: 'int', default: 131072, min: 4096, max: 1 << 20, help: 'bytes per write (multiple of 4096)' },
   { name: 'io-count', kind: 'int', default: 16, min: 1, max: 1024, help: 'number of writes' },
@@ -107,6 +109,7 @@ export const zcopyThreshold: Scenario = {
     const io = p['io-size'] as number;
     if (io % 4096 !== 0) return `--io-size must be a multiple of 4096, got ${io}`;
     if (io * (p['io-count'] as number) > 256 * 1024 * 1024) return '--io-size x --io-count must stay within 256 MiB (the target keeps every byte to verify it)';
+    if (p['mode'] === 'nvme-tcp' && io > 131072) return `--io-size must be at most 131072 in nvme-tcp mode (the target's max_io_size), got ${io}`;
     return undefined;
   },
   run(opts: RunOptions): Promise<RunResult> {
@@ -114,6 +117,7 @@ export const zcopyThreshold: Scenario = {
   },
   async start(opts: RunOptions): Promise<Session> {
     const p = opts.params;
+    if (p['mode'] === 'nvme-tcp') return startNvmeTcpMode(zcopyThreshold, opts, abi);
     const ioSize = p['io-size'] as number;
     const ioCount = p['io-count'] as number;
     const tb = await buildTestbed(zcopyThreshold, opts, {

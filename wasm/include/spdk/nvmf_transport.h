@@ -5,6 +5,7 @@
 
 #include "spdk/stdinc.h"
 #include "spdk/bdev.h"
+#include "spdk/nvme.h"
 #include "spdk/nvme_spec.h"
 #include "spdk/nvmf_spec.h"
 #include "spdk/queue.h"
@@ -124,13 +125,7 @@ struct spdk_nvmf_listen_opts {
 	size_t opts_size;
 };
 
-struct spdk_nvme_transport_id {
-	char		traddr[64];
-	char		trsvcid[32];
-	char		subnqn[SPDK_NVME_NQN_FIELD_SIZE];
-	int		trtype;
-	int		adrfam;
-};
+/* struct spdk_nvme_transport_id is in spdk/nvme.h, shared with the initiator (as upstream). */
 
 struct spdk_nvmf_transport_ops {
 	const char *name;

@@ -168,6 +168,22 @@ spdk_nvmf_request_get_buffers(struct spdk_nvmf_request *req,
 	return 0;
 }
 
+/* Model knob, not upstream (off by default): fill a data buffer with 0xDEADBEEF words when it
+ * goes back to the pool, as the seed-000 repro poisons buffers right after completion. A NIC
+ * that reads a buffer after its request was released too early then sends poison. */
+bool g_nvmf_poison_released_buffers;
+
+static void
+nvmf_poison_buffer(void *buf, uint32_t len)
+{
+	const uint32_t poison = 0xDEADBEEFu;
+	uint32_t i;
+
+	for (i = 0; i + 4 <= len; i += 4) {
+		memcpy((uint8_t *)buf + i, &poison, 4);
+	}
+}
+
 void
 spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
 			       struct spdk_nvmf_transport_poll_group *group,
@@ -177,6 +193,9 @@ spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
 
 	(void)group;
 	for (i = 0; i < req->num_buffers; i++) {
+		if (g_nvmf_poison_released_buffers && req->buffers[i] != NULL) {
+			nvmf_poison_buffer(req->buffers[i], transport->opts.io_unit_size);
+		}
 		free(req->buffers[i]);
 		req->buffers[i] = NULL;
 		req->iov[i].iov_base = NULL;
