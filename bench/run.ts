@@ -16,6 +16,7 @@ import { Kernel } from '../host/kernel/kernel.js';
 import { Fabric } from '../host/net/fabric.js';
 import { webFigures } from './web.js';
 import { blobFigures } from './blob.js';
+import { nvmeFigures } from './nvme.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
     zeroCopyDataPath,
     web,
     blob: await blobFigures(progress),
+    nvme: await nvmeFigures(progress),
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);

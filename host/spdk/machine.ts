@@ -79,7 +79,7 @@ export class SpdkMachine implements Steppable {
         world.record(name, 'log', { level, msg: msg.trimEnd().slice(0, 160) });
       },
       trace: (ev, a, b, c, d) => {
-        world.record(name, ev, { a, b, c, d });
+        world.trace.recordAbcd(world.now, name, ev, a, b, c, d);
         this.onTrace?.(ev, a, b, c, d);
       },
     });

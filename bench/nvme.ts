@@ -1,0 +1,58 @@
+/**
+ * NVMe/TCP through the full stack: initiator machine -> emulated wire -> target -> malloc bdev and
+ * back, driven by the C bdevperf. Simulated I/Os per wall second at queue depth 1 and 32.
+ */
+import { performance } from 'node:perf_hooks';
+import { resolveParams } from '../host/scenarios/params.js';
+import { buildTestbed } from '../host/scenarios/testbed.js';
+import { ATTACH, NVME_HOST_IP, NVME_TARGET_IP, setupNvmeTcp, waitAttached } from '../host/scenarios/zcopy-threshold-nvme.js';
+import { zcopyThreshold } from '../host/scenarios/zcopy-threshold.js';
+import { loadVariant } from '../host/spdk/node-loader.js';
+
+/** bdevperf workloads (wasm/api/spdk_wasm_nvme.c) and counters used here. */
+const WORKLOAD = { randread: 1, write: 5 } as const;
+const COUNTER = { completed: 1, failed: 2 } as const;
+
+async function one(workload: keyof typeof WORKLOAD, ioSize: number, qd: number, ioCount: number): Promise<Record<string, number>> {
+  const opts = { variant: 'patched' as const, flavor: 'release' as const, seed: 1, params: resolveParams(zcopyThreshold, {}), load: loadVariant };
+  const tb = await buildTestbed(zcopyThreshold, opts, {
+    mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
+    machines: [{ name: 'host', ip: NVME_HOST_IP }, { name: 'target', ip: NVME_TARGET_IP }],
+  });
+  const host = tb.machine('host');
+  const target = tb.machine('target');
+  const id = setupNvmeTcp(target, host, { blocks: 65536, blockSize: 512, sndbuf: 4 << 20 });
+  if (waitAttached(tb, host, id) !== ATTACH.READY) throw new Error('bench: the initiator did not attach');
+  const rc = host.api.spdk_wasm_bdevperf_start(id, WORKLOAD[workload], ioSize, qd, 0, 0, ioCount, 1, 0);
+  if (rc < 0) throw new Error(`bench: bdevperf_start failed with errno ${-rc}`);
+  const simStart = tb.world.now;
+  const t0 = performance.now();
+  tb.runUntil(() => host.api.spdk_wasm_bdevperf_status() !== 0 || tb.crashed() !== undefined, tb.world.now + 600e6);
+  const wallMs = performance.now() - t0;
+  const done = host.api.spdk_wasm_bdevperf_counter(COUNTER.completed);
+  if (host.api.spdk_wasm_bdevperf_status() !== 1 || host.api.spdk_wasm_bdevperf_counter(COUNTER.failed) !== 0) {
+    throw new Error(`bench: bdevperf ${workload} did not finish clean (status ${host.api.spdk_wasm_bdevperf_status()})`);
+  }
+  const simUs = tb.world.now - simStart;
+  return {
+    ios: done,
+    wallMs: Math.round(wallMs * 100) / 100,
+    simulatedIopsPerWallSecond: Math.round(done / (wallMs / 1000)),
+    simulatedIops: Math.round(done / (simUs / 1e6)),
+  };
+}
+
+export async function nvmeFigures(progress: (s: string) => void): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, workload, size, qd, count] of [
+    ['randread4k.qd1', 'randread', 4096, 1, 2000],
+    ['randread4k.qd32', 'randread', 4096, 32, 20000],
+    ['write128k.qd1', 'write', 131072, 1, 200],
+    ['write128k.qd32', 'write', 131072, 32, 1000],
+  ] as const) {
+    progress(`nvme: ${name}`);
+    await one(workload, size, qd, Math.min(count, 200)); // warm-up
+    out[name] = await one(workload, size, qd, count);
+  }
+  return out;
+}
