@@ -2,6 +2,7 @@
  * call these; names follow the RPC they serve). Strings are C strings in guest memory;
  * errors are negative errno values. One target per machine, run on the app thread. */
 #include <emscripten/emscripten.h>
+#include <malloc.h>
 
 #include "spdk/stdinc.h"
 #include "spdk/bdev.h"
@@ -379,4 +380,240 @@ SPDK_WASM_API uint32_t
 spdk_wasm_crc32c_update(const void *buf, uint32_t len, uint32_t crc)
 {
 	return spdk_crc32c_update(buf, len, crc);
+}
+
+/* ---- control-plane reads (nvmf_get_subsystems, nvmf_get_transports, nvmf_subsystem_get_qpairs)
+ * and resource counters for leak checks ---- */
+
+/* nvmf_create_subsystem with SPDK's optional parameters: serial_number (<= 20 chars), model_number
+ * (<= 40 chars), max_namespaces (0: default). Empty strings keep the defaults. */
+SPDK_WASM_API int
+spdk_wasm_nvmf_create_subsystem_ext(const char *nqn, int allow_any_host, const char *serial_number,
+				    const char *model_number, uint32_t max_namespaces)
+{
+	struct spdk_nvmf_subsystem *subsystem;
+	int rc;
+
+	if ((rc = spdk_wasm_nvmf_tgt_init(1)) != 0) {
+		return rc;
+	}
+	if (strlen(serial_number) >= sizeof(subsystem->sn) ||
+	    strlen(model_number) >= sizeof(subsystem->mn)) {
+		return -EINVAL;
+	}
+	if (spdk_nvmf_tgt_find_subsystem(g_nvmf_tgt, nqn) != NULL) {
+		return -EEXIST;
+	}
+	subsystem = spdk_nvmf_subsystem_create(g_nvmf_tgt, nqn, SPDK_NVMF_SUBTYPE_NVME, max_namespaces);
+	if (subsystem == NULL) {
+		return -EINVAL;
+	}
+	if (serial_number[0] != '\0') {
+		snprintf(subsystem->sn, sizeof(subsystem->sn), "%s", serial_number);
+	}
+	if (model_number[0] != '\0') {
+		snprintf(subsystem->mn, sizeof(subsystem->mn), "%s", model_number);
+	}
+	return spdk_nvmf_subsystem_set_allow_any_host(subsystem, allow_any_host != 0);
+}
+
+SPDK_WASM_API int
+spdk_wasm_nvmf_subsystem_count(void)
+{
+	struct spdk_nvmf_subsystem *s;
+	int n = 0;
+
+	if (g_nvmf_tgt != NULL) {
+		TAILQ_FOREACH(s, &g_nvmf_tgt->subsystems, link) {
+			n++;
+		}
+	}
+	return n;
+}
+
+static struct spdk_nvmf_subsystem *
+subsystem_by_index(int idx)
+{
+	struct spdk_nvmf_subsystem *s;
+
+	if (g_nvmf_tgt == NULL) {
+		return NULL;
+	}
+	TAILQ_FOREACH(s, &g_nvmf_tgt->subsystems, link) {
+		if (idx-- == 0) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static struct spdk_nvmf_ns *
+subsystem_ns_by_index(struct spdk_nvmf_subsystem *s, int idx)
+{
+	uint32_t i;
+
+	for (i = 0; i < SPDK_NVMF_MAX_NAMESPACES; i++) {
+		if (s->ns[i] != NULL && idx-- == 0) {
+			return s->ns[i];
+		}
+	}
+	return NULL;
+}
+
+/* Numbers of subsystem idx: 0 allow_any_host, 1 max_namespaces, 2 hosts, 3 listeners,
+ * 4 namespaces, 5 controllers; 100 + i nsid of the i-th namespace. -ENODEV when absent. */
+SPDK_WASM_API int
+spdk_wasm_nvmf_subsystem_num(int idx, int field)
+{
+	struct spdk_nvmf_subsystem *s = subsystem_by_index(idx);
+	struct spdk_nvmf_subsystem_listener *l;
+	struct spdk_nvmf_host *h;
+	struct spdk_nvmf_ctrlr *c;
+	struct spdk_nvmf_ns *ns;
+	int n = 0;
+
+	if (s == NULL) {
+		return -ENODEV;
+	}
+	if (field >= 100) {
+		ns = subsystem_ns_by_index(s, field - 100);
+		return ns ? (int)ns->nsid : -ENODEV;
+	}
+	switch (field) {
+	case 0: return s->allow_any_host;
+	case 1: return (int)s->max_nsid;
+	case 2: TAILQ_FOREACH(h, &s->hosts, link) { n++; } return n;
+	case 3: TAILQ_FOREACH(l, &s->listeners, link) { n++; } return n;
+	case 4: while (subsystem_ns_by_index(s, n) != NULL) { n++; } return n;
+	case 5: TAILQ_FOREACH(c, &s->ctrlrs, link) { n++; } return n;
+	default: return -EINVAL;
+	}
+}
+
+/* Strings of subsystem idx: 0 nqn, 1 subtype ("NVMe"/"Discovery"), 2 serial, 3 model;
+ * 100 + i host i's NQN; 200 + i listener i's traddr, 300 + i its trsvcid; 400 + i the bdev name
+ * of the i-th namespace. NULL when absent. */
+SPDK_WASM_API const char *
+spdk_wasm_nvmf_subsystem_str(int idx, int field)
+{
+	struct spdk_nvmf_subsystem *s = subsystem_by_index(idx);
+	struct spdk_nvmf_subsystem_listener *l;
+	struct spdk_nvmf_host *h;
+	struct spdk_nvmf_ns *ns;
+	int i;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	switch (field) {
+	case 0: return s->subnqn;
+	case 1: return s->subtype == SPDK_NVMF_SUBTYPE_DISCOVERY ? "Discovery" : "NVMe";
+	case 2: return s->sn;
+	case 3: return s->mn;
+	default: break;
+	}
+	if (field >= 100 && field < 200) {
+		i = field - 100;
+		TAILQ_FOREACH(h, &s->hosts, link) {
+			if (i-- == 0) {
+				return h->nqn;
+			}
+		}
+	} else if (field >= 200 && field < 400) {
+		i = field % 100;
+		TAILQ_FOREACH(l, &s->listeners, link) {
+			if (i-- == 0) {
+				return field < 300 ? l->trid.traddr : l->trid.trsvcid;
+			}
+		}
+	} else if (field >= 400 && field < 500) {
+		ns = subsystem_ns_by_index(s, field - 400);
+		return ns ? spdk_bdev_get_name(ns->bdev) : NULL;
+	}
+	return NULL;
+}
+
+/* Transport options and state, nvmf_get_transports: 0 max_queue_depth, 1 max_qpairs_per_ctrlr,
+ * 2 in_capsule_data_size, 3 max_io_size, 4 io_unit_size, 5 max_aq_depth, 6 num_shared_buffers,
+ * 7 buf_cache_size, 8 abort_timeout_sec, 9 zcopy, 10 ack_timeout, 11 c2h_success,
+ * 12 shared buffers in use. -ENODEV when no such transport. */
+SPDK_WASM_API double
+spdk_wasm_nvmf_transport_field(const char *trtype, int field)
+{
+	struct spdk_nvmf_transport *t = g_nvmf_tgt ? spdk_nvmf_tgt_get_transport(g_nvmf_tgt, trtype) :
+					NULL;
+
+	if (t == NULL) {
+		return -ENODEV;
+	}
+	switch (field) {
+	case 0: return t->opts.max_queue_depth;
+	case 1: return t->opts.max_qpairs_per_ctrlr;
+	case 2: return t->opts.in_capsule_data_size;
+	case 3: return t->opts.max_io_size;
+	case 4: return t->opts.io_unit_size;
+	case 5: return t->opts.max_aq_depth;
+	case 6: return t->opts.num_shared_buffers;
+	case 7: return t->opts.buf_cache_size;
+	case 8: return t->opts.abort_timeout_sec;
+	case 9: return t->opts.zcopy;
+	case 10: return t->opts.ack_timeout;
+	case 11: return t->opts.c2h_success;
+	case 12: return t->data_buf_in_use;
+	default: return -EINVAL;
+	}
+}
+
+/* Strings of a TCP qpair: 0 target (listen) address, 1 initiator address, 2 the subsystem NQN of
+ * its controller (NULL before Connect). */
+SPDK_WASM_API const char *
+spdk_wasm_nvmf_tcp_qpair_str(struct spdk_nvmf_tcp_qpair *tq, int field)
+{
+	if (tq == NULL) {
+		return NULL;
+	}
+	switch (field) {
+	case 0: return tq->target_addr;
+	case 1: return tq->initiator_addr;
+	case 2: return tq->qpair.ctrlr ? tq->qpair.ctrlr->subsys->subnqn : NULL;
+	default: return NULL;
+	}
+}
+
+/* Ports of a TCP qpair: 0 target port, 1 initiator port. */
+SPDK_WASM_API int
+spdk_wasm_nvmf_tcp_qpair_port(struct spdk_nvmf_tcp_qpair *tq, int field)
+{
+	if (tq == NULL) {
+		return -ENODEV;
+	}
+	return field == 0 ? tq->target_port : field == 1 ? tq->initiator_port : -EINVAL;
+}
+
+/* Bytes of heap the allocator has handed out and not had back (leak checks; release builds, where
+ * malloc is emscripten's dlmalloc; -1 under ASan, whose allocator keeps its own books). */
+SPDK_WASM_API double
+spdk_wasm_heap_in_use(void)
+{
+#if defined(__has_feature) && __has_feature(address_sanitizer)
+	return -1;
+#else
+	return (double)mallinfo().uordblks;
+#endif
+}
+
+/* bdev_get_bdevs: the name of the idx-th registered bdev (NULL past the last), and its
+ * product name. */
+SPDK_WASM_API const char *
+spdk_wasm_bdev_name(int idx, int product)
+{
+	struct spdk_bdev *bdev;
+
+	for (bdev = spdk_bdev_first(); bdev != NULL && idx > 0; bdev = spdk_bdev_next(bdev)) {
+		idx--;
+	}
+	if (bdev == NULL) {
+		return NULL;
+	}
+	return product ? spdk_bdev_get_product_name(bdev) : spdk_bdev_get_name(bdev);
 }

@@ -5,8 +5,10 @@
  */
 import type { SpdkMachine } from '../machine.js';
 import { RpcRegistry, RpcServer, type RpcState } from '../jsonrpc.js';
+import { BDEV_RPC_METHODS } from './bdev.js';
 import { frameworkStartInit } from './framework.js';
 import { LVOL_RPC_METHODS } from './lvol.js';
+import { NVMF_RPC_METHODS } from './nvmf.js';
 import { rpcGetMethods } from './rpc.js';
 import { sockImplGetOptions, sockImplSetOptions } from './sock.js';
 
@@ -16,6 +18,8 @@ export const SPDK_RPC_METHODS = [
   sockImplSetOptions,
   sockImplGetOptions,
   ...LVOL_RPC_METHODS,
+  ...BDEV_RPC_METHODS,
+  ...NVMF_RPC_METHODS,
 ] as const;
 
 /** A fresh registry holding SPDK_RPC_METHODS (tests may register more on their own copy). */

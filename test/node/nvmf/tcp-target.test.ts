@@ -9,9 +9,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import type { IoVec } from '../../../host/kernel/host-kernel.js';
 import { utMachine, type Ut } from '../support/ut.js';
+import { capsule, connectCapsule, HOSTNQN, icreq as pduIcreq, le16, le32, NQN, rd16, rd32, sqe as pduSqe } from './pdu.js';
 
-const NQN = 'nqn.2016-06.io.spdk:cnode1';
-const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:host1';
 const TCP_REQ_STATE = 'TCP_REQ_STATE';
 
 interface Host {
@@ -20,62 +19,20 @@ interface Host {
   tq: number;
 }
 
-function le32(b: Uint8Array, off: number, v: number): void {
-  new DataView(b.buffer, b.byteOffset).setUint32(off, v >>> 0, true);
-}
-function le16(b: Uint8Array, off: number, v: number): void {
-  new DataView(b.buffer, b.byteOffset).setUint16(off, v, true);
-}
-function rd32(b: number[], off: number): number {
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
-}
-function rd16(b: number[], off: number): number {
-  return b[off]! | (b[off + 1]! << 8);
-}
-
+/** ICReq with hlen/plen overridable (the PDU builders are shared: ./pdu.ts). */
 function icreq(o: { hlen?: number; plen?: number; pfv?: number; hpda?: number } = {}): Uint8Array {
-  const b = new Uint8Array(128);
-  b[0] = 0x00;
+  const b = pduIcreq({ pfv: o.pfv, hpda: o.hpda });
   b[2] = o.hlen ?? 128;
   le32(b, 4, o.plen ?? 128);
-  le16(b, 8, o.pfv ?? 0);
-  b[10] = o.hpda ?? 0;
-  return b;
-}
-
-/** CapsuleCmd: 72-byte header with the SQE, then in-capsule data (SGL data block, offset 0). */
-function capsule(sqe: Uint8Array, icd?: Uint8Array): Uint8Array {
-  const len = 72 + (icd?.length ?? 0);
-  const b = new Uint8Array(len);
-  b[0] = 0x04;
-  b[2] = 72;
-  b[3] = icd ? 72 : 0;
-  le32(b, 4, len);
-  b.set(sqe, 8);
-  if (icd) b.set(icd, 72);
   return b;
 }
 
 function sqe(opc: number, cid: number): Uint8Array {
-  const s = new Uint8Array(64);
-  s[0] = opc;
-  le16(s, 2, cid);
-  return s;
+  return pduSqe(opc, cid);
 }
 
 function connectCmd(cid: number, qid: number, subnqn: string, hostnqn = HOSTNQN): Uint8Array {
-  const s = sqe(0x7f, cid);
-  s[4] = 0x01;
-  le32(s, 32, 1024); // SGL1 length
-  s[39] = 0x01; // type 0 (data block), subtype 1 (offset): in-capsule
-  le16(s, 42, qid);
-  le16(s, 44, 31);
-  le32(s, 48, 10000);
-  const data = new Uint8Array(1024);
-  le16(data, 16, 0xffff);
-  data.set(new TextEncoder().encode(subnqn), 256);
-  data.set(new TextEncoder().encode(hostnqn), 512);
-  return capsule(s, data);
+  return connectCapsule(cid, { qid, subnqn, hostnqn, sqsize: 31, kato: 10000 });
 }
 
 describe('nvmf/tcp target through the scripted kernel', () => {

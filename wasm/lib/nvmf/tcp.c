@@ -13,7 +13,13 @@
  *   AWAIT_PDU_CH and leaks it otherwise, spdk#3603);
  * - data digests are computed inline (no accel framework);
  * - large admin/fabrics in-capsule data uses a malloc'd buffer, not the group's
- *   control-msg list. */
+ *   control-msg list;
+ * - nvmf_tcp_r2t_complete fails a command whose H2C data all arrived with a data digest error
+ *   before the R2T's write completion (upstream executes it and answers SUCCESS; found by
+ *   test/node/nvmf/bad-input.test.ts with late zero-copy completions);
+ * - a controller-to-host command (READ) carrying in-capsule data is refused with a C2HTermReq
+ *   (FES 1, plen), as data without a command that takes it is elsewhere: nothing would consume
+ *   the data and the same capsule would be executed over and over (found by the same test). */
 #include "spdk/stdinc.h"
 #include "spdk/crc32.h"
 #include "spdk/likely.h"
@@ -945,7 +951,14 @@ nvmf_tcp_r2t_complete(void *cb_arg)
 
 	nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_TRANSFERRING_HOST_TO_CONTROLLER);
 	if (tcp_req->h2c_offset == tcp_req->req.length) {
-		nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_EXECUTE);
+		/* All data came before the R2T's write completion (a late MSG_ZEROCOPY notification):
+		 * a data digest error seen meanwhile must still fail the command, not execute it. */
+		if (spdk_unlikely(tcp_req->req.rsp->nvme_cpl.status.sc ==
+				  SPDK_NVME_SC_TRANSIENT_TRANSPORT_ERROR)) {
+			nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_COMPLETE);
+		} else {
+			nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_EXECUTE);
+		}
 		nvmf_tcp_req_process(tqpair_ttransport(tqpair), tcp_req);
 	}
 }
@@ -1155,6 +1168,18 @@ nvmf_tcp_req_process(struct spdk_nvmf_tcp_transport *ttransport, struct spdk_nvm
 				nvmf_tcp_qpair_pdu_put(tqpair, pdu);
 				nvmf_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY);
 				nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_EXECUTE);
+				break;
+			}
+			if (spdk_unlikely(tcp_req->has_in_capsule_data &&
+					  tcp_req->req.xfer == SPDK_NVME_DATA_CONTROLLER_TO_HOST)) {
+				/* Nothing would read that data: the capsule would be handled again and
+				 * again (a READ executed in a loop). */
+				nvmf_req_set_status(&tcp_req->req, SPDK_NVME_SCT_GENERIC,
+						    SPDK_NVME_SC_INVALID_FIELD);
+				nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_COMPLETE);
+				nvmf_tcp_term_req_on_pdu(tqpair, pdu,
+							 SPDK_NVME_TCP_TERM_REQ_FES_INVALID_HEADER_FIELD,
+							 offsetof(struct spdk_nvme_tcp_common_pdu_hdr, plen));
 				break;
 			}
 			if (!tcp_req->has_in_capsule_data) {
