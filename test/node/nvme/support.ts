@@ -7,7 +7,7 @@ import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
 import type { Fabric } from '../../../host/net/fabric.js';
 
-const STUB: Scenario = {
+const HARNESS: Scenario = {
   id: 'nvme-tcp-e2e', title: 'test', seedDoc: '', fix: '', oracle: 'safety', params: [],
   start: () => { throw new Error('not a scenario'); },
   run: () => { throw new Error('not a scenario'); },
@@ -22,7 +22,7 @@ export interface Pair {
 
 export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric) => void): Promise<Pair> {
   const opts: RunOptions = { variant: 'unpatched', flavor: 'release', seed, params: {}, load: loadVariant, onFabric };
-  const tb = await buildTestbed(STUB, opts, {
+  const tb = await buildTestbed(HARNESS, opts, {
     mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
     machines: [{ name: 'host', ip: NVME_HOST_IP }, { name: 'target', ip: NVME_TARGET_IP }],
   });

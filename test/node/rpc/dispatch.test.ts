@@ -47,7 +47,7 @@ const early = defineMethod({ name: 'test_startup_only', states: STARTUP, params:
 
 function server(state?: 'startup' | 'runtime'): RpcServer {
   const registry = new RpcRegistry().register(rpcGetMethods, frameworkStartInit, probe, boom, later, early);
-  return new RpcServer({ name: 'stub' } as SpdkMachine, { registry, state });
+  return new RpcServer({ name: 'no-machine' } as SpdkMachine, { registry, state });
 }
 
 function err(res: JsonRpcResponse | undefined): { code: number; message: string; data?: JsonValue } {
