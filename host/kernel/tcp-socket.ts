@@ -412,11 +412,17 @@ export class TcpSocket {
     }
   }
 
-  /** Fatal error (RST, timeout): Linux keeps un-notified zero-copy data until close. */
+  /**
+   * Fatal error (RST, timeout), shaped after Linux tcp_write_err / tcp_reset: sk_err is set, the
+   * write queue is purged (tcp_write_queue_purge: the unsent and unacknowledged data are freed, so
+   * MSG_ZEROCOPY completions for them are posted to the error queue while the fd is still open)
+   * and the connection is done (state CLOSE, both directions shut down).
+   */
   abort(err: number, why: string): void {
     this.record('tcp.abort', { err, why, state: this.state });
     this.host.aborts++;
     this.skErr = err;
+    this.zc.purged();
     this.enterClose();
   }
 

@@ -88,7 +88,23 @@ export class ZeroCopy {
     this.compact();
   }
 
-  /** Close or abort: pending records are dropped without notification. */
+  /**
+   * The write queue was purged (abort: Linux tcp_write_queue_purge from tcp_write_err/tcp_reset):
+   * the socket lets go of every record's pages, so each is notified, in call order, once no NIC
+   * frame still holds it (the socket is not dead yet: its fd is open).
+   */
+  purged(): void {
+    for (let i = this.head; i < this.recs.length; i++) {
+      const r = this.recs[i]!;
+      if (!r.acked) {
+        r.acked = true;
+        this.maybeNotify(r);
+      }
+    }
+    this.compact();
+  }
+
+  /** Close: pending records are dropped without notification (Linux: the socket is dead). */
   kill(): void {
     this.dead = true;
     this.recs = [];

@@ -210,6 +210,30 @@ describe('MSG_ZEROCOPY', () => {
     expect(Array.from(net.memIni.u8.subarray(100, 103))).toEqual([3, 1, 4]);
   });
 
+  it('an abort purges the write queue: unacked zero-copy sends are notified while the fd is open', () => {
+    const net = makeNet(32, { latencyUs: 100 });
+    const { c } = connectPair(net, 4420, [...ZC, [abi.IPPROTO_TCP, abi.TCP_USER_TIMEOUT, 2000]]);
+    const ep = net.ini.epollCreate1(0);
+    net.ini.epollCtl(ep, abi.EPOLL_CTL_ADD, c, abi.EPOLLIN, 7);
+    net.tgt.dev('eth0').setLink(false);
+    for (let i = 0; i < 3; i++) expect(net.ini.sendmsg(c, [{ base: i * 100, len: 100 }], ZCF)).toBe(100);
+    runFor(net, 1_000_000);
+    // Before the abort nothing is ACKed, so nothing is notified.
+    expect(net.ini.sockInfo(c)!.errqueueLen).toBe(0);
+    expect(net.ini.sockInfo(c)!.zcPending).toBe(3);
+    runUntil(net, () => net.ini.sockInfo(c)!.state === 'CLOSE', 10_000_000);
+    // tcp_write_err: sk_err, tcp_write_queue_purge (the uargs are released: one coalesced range), tcp_done.
+    expect(net.ini.sockInfo(c)!.zcPending).toBe(0);
+    const evs = net.ini.epollWait(ep, 4, 0);
+    // Registered for EPOLLIN only (EPOLLERR and EPOLLHUP are always reported).
+    expect(evs).toEqual([{ events: abi.EPOLLERR | abi.EPOLLHUP | abi.EPOLLIN, data: 7 }]);
+    expect(ranges(readErrqueue(net.ini, c))).toEqual([[0, 2, 0]]);
+    expect(net.ini.readv(c, [{ base: 0, len: 1 }])).toBe(-abi.ETIMEDOUT);
+    expect(net.ini.readv(c, [{ base: 0, len: 1 }])).toBe(0);
+    // Error queue drained and sk_err consumed: no EPOLLERR any more, the dead socket stays readable.
+    expect(net.ini.epollWait(ep, 4, 0)).toEqual([{ events: abi.EPOLLHUP | abi.EPOLLIN, data: 7 }]);
+  });
+
   it('closing the socket drops pending notifications (the socket is dead)', () => {
     const net = makeNet(31, { latencyUs: 100 });
     const { c } = connectPair(net, 4420, ZC);

@@ -1,0 +1,286 @@
+/**
+ * tcp-zcopy-disconnect (seed 001, spdk#3309): an NVMe/TCP target with a zcopy transport serves
+ * random 4-128 KiB READs at queue depth > 1; the initiator's link goes down while C2HData is in
+ * flight. Keep-alive expiry aborts the zcopy READs, which wait in TCP_REQUEST_STATE_COMPLETED with
+ * pdu_in_use for a write callback that only the kernel can give: with `ack_timeout` 0 (unpatched)
+ * they, the qpair and the controller stay until tcp_retries2 gives up (~924 s); with `ack_timeout`
+ * set (patched: TCP_USER_TIMEOUT, SPDK 79606bee4c) the socket fails with ETIMEDOUT within it and
+ * everything is released. The fix is configuration, selected by the variant (decision 2).
+ *
+ * The verdict is read from the target's states after 2 x KATO (introspection exports): requests
+ * still COMPLETED with pdu_in_use and the qpair and controller still existing is the liveness
+ * failure. Controls (spec §8(a)7): `--zcopy false` and `--restore-link-us` below KATO are clean.
+ */
+import * as abi from '../gen/abi.js';
+import type { SpdkMachine } from '../spdk/machine.js';
+import { runToEnd, type ParamSpec, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+
+const HOST_IP = '192.0.2.1';
+const TARGET_IP = '192.0.2.2';
+const PORT = '4420';
+const SUBNQN = 'nqn.2016-06.io.spdk:cnode1';
+const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:host1';
+const KATO_MS = 10_000;
+const BLOCK = 512;
+const BLOCKS = 16384;
+const QD_MAX = 32;
+/** spdk_wasm_nvme_ctrlr_field(id, 0): attach states. */
+const READY = 2;
+const FAILED = 4;
+/** Request states and fields (spdk_wasm_nvmf_tcp_req_field). */
+const TCP_REQUEST_STATE_FREE = 0;
+const TCP_REQUEST_STATE_TRANSFERRING_CONTROLLER_TO_HOST = 13;
+const TCP_REQUEST_STATE_COMPLETED = 15;
+const QPAIR_STATES = ['UNINITIALIZED', 'CONNECTING', 'AUTHENTICATING', 'ENABLED', 'DEACTIVATING', 'ERROR'];
+const ZCOPY_PHASES = ['NONE', 'INIT', 'EXECUTE', 'END_PENDING', 'COMPLETE', 'INIT_FAILED'];
+
+const PARAMS: readonly ParamSpec[] = [
+  { name: 'zcopy', kind: 'bool', default: true, help: 'nvmf_create_transport zcopy (the precondition; false is the control of spec 8(a)7)' },
+  { name: 'ack-timeout-ms', kind: 'int', default: 5000, min: 1, max: 600_000, help: 'nvmf_create_transport ack_timeout used by the patched variant (unpatched: 0)' },
+  { name: 'restore-link-us', kind: 'int', default: 0, min: 0, max: 60_000_000, help: 'bring the link back this long after the cut (0: never; below KATO is the second control)' },
+  { name: 'long-run', kind: 'bool', default: false, help: 'run on to ~940 s of virtual time to show tcp_retries2 releasing the stuck requests' },
+  { name: 'queue-depth', kind: 'int', default: 8, min: 2, max: 32, help: 'READs outstanding at once' },
+  { name: 'reads-before-cut', kind: 'int', default: 16, min: 1, max: 10_000, help: 'READs completed before the link may go down' },
+  { name: 'latency-us', kind: 'int', default: 50, min: 1, max: 1_000_000, help: 'one-way link latency' },
+  { name: 'mss', kind: 'int', default: 1448, min: 536, max: 9000, help: 'TCP maximum segment size' },
+];
+
+interface StuckRequest {
+  idx: number;
+  cid: number;
+  state: string;
+  pdu_in_use: boolean;
+  zcopy_phase: string;
+  on_outstanding: boolean;
+  length: number;
+}
+
+export const tcpZcopyDisconnect: Scenario = {
+  id: 'tcp-zcopy-disconnect',
+  title: 'zcopy READs stuck in COMPLETED with pdu_in_use after the host vanished mid-C2HData (keep-alive expiry cannot free them)',
+  seedDoc: 'shared/seeds/001_3d98a1278427e131.txt',
+  fix: 'ack_timeout -> TCP_USER_TIMEOUT (SPDK 79606bee4c; spdk#3309)',
+  oracle: 'liveness',
+  params: PARAMS,
+  run(opts: RunOptions): Promise<RunResult> {
+    return runToEnd(tcpZcopyDisconnect, opts);
+  },
+  async start(opts: RunOptions): Promise<Session> {
+    const p = opts.params;
+    const tb = await buildTestbed(tcpZcopyDisconnect, opts, {
+      mss: p['mss'] as number, latencyUs: p['latency-us'] as number, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
+      machines: [{ name: 'host', ip: HOST_IP }, { name: 'target', ip: TARGET_IP }],
+    });
+    const host = tb.machine('host');
+    const target = tb.machine('target');
+    const rng = tb.world.rng;
+    // Decision 2: the upstream fix is configuration, selected by the variant's name only here.
+    const ackTimeout = opts.variant === 'patched' ? p['ack-timeout-ms'] as number : 0;
+    const ok = (m: SpdkMachine, rc: number, what: string): number => {
+      if (rc < 0) throw new Error(`${m.name}: ${what} failed with errno ${-rc}`);
+      return rc;
+    };
+    for (const m of [host, target]) ok(m, m.api.spdk_wasm_sock_set_opts('posix', 1, 1, 0, 0, 0), 'sock_impl_set_options');
+    ok(target, target.api.spdk_wasm_bdev_malloc_create('Malloc0', BLOCKS, BLOCK), 'bdev_malloc_create');
+    ok(target, target.api.spdk_wasm_nvmf_create_transport('TCP', 128, 4096, 131072, 131072, p['zcopy'] ? 1 : 0, 1, ackTimeout, 0), 'nvmf_create_transport');
+    ok(target, target.api.spdk_wasm_nvmf_create_subsystem(SUBNQN, 1), 'nvmf_create_subsystem');
+    ok(target, target.api.spdk_wasm_nvmf_subsystem_add_ns(SUBNQN, 'Malloc0', 0), 'nvmf_subsystem_add_ns');
+    ok(target, target.api.spdk_wasm_nvmf_subsystem_add_listener(SUBNQN, TARGET_IP, PORT), 'nvmf_subsystem_add_listener');
+    const id = ok(host, host.api.spdk_wasm_nvme_attach(TARGET_IP, PORT, SUBNQN, HOSTNQN, 0, 0, KATO_MS, 0, 0, 0), 'nvme_attach');
+    const buf = host.api.spdk_wasm_malloc(QD_MAX * 131072);
+
+    const qd = p['queue-depth'] as number;
+    const slots: (number | undefined)[] = Array.from({ length: qd }, () => undefined);
+    let completed = 0;
+    let failed = 0;
+    let cutAt = -1;
+    let restoredAt = -1;
+    let phase: 'attach' | 'load' | 'cut' | 'observe' | 'long' | 'done' = 'attach';
+    let observed: Judgement | undefined;
+    let releasedAt = -1;
+    const hostNic = tb.nics.get('host')!;
+
+    /** Keeps `qd` random 4-128 KiB READs outstanding on the initiator. */
+    const pump = (): void => {
+      for (let s = 0; s < qd; s++) {
+        const slot = slots[s];
+        if (slot !== undefined) {
+          const r = host.api.spdk_wasm_nvme_io_result(slot);
+          if (r === -abi.EINPROGRESS) continue;
+          if (r === 0) completed++;
+          else failed++;
+          slots[s] = undefined;
+        }
+        if (phase !== 'load' && phase !== 'cut') continue;
+        const blocks = rng.int(1, 32) * 8;
+        const lba = rng.int(0, BLOCKS / 8 - blocks / 8) * 8;
+        const rc = host.api.spdk_wasm_nvme_io_submit(id, 0, buf + s * 131072, lba, blocks);
+        if (rc >= 0) slots[s] = rc;
+      }
+    };
+
+    const ioQpair = (): number | undefined => {
+      const n = target.api.spdk_wasm_nvmf_tcp_qpair_count();
+      for (let i = 0; i < n; i++) {
+        const tq = target.api.spdk_wasm_nvmf_tcp_qpair_get(i);
+        if (target.api.spdk_wasm_nvmf_tcp_qpair_field(tq, 0) === 1) return tq;
+      }
+      return undefined;
+    };
+    const req = (tq: number, i: number, f: number): number => target.api.spdk_wasm_nvmf_tcp_req_field(tq as never, i, f);
+    const c2hInFlight = (): boolean => {
+      const tq = ioQpair();
+      if (tq === undefined) return false;
+      const n = target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 4);
+      for (let i = 0; i < n; i++) if (req(tq, i, 0) === TCP_REQUEST_STATE_TRANSFERRING_CONTROLLER_TO_HOST && req(tq, i, 1) === 1) return true;
+      return false;
+    };
+    const stuck = (): StuckRequest[] => {
+      const tq = ioQpair();
+      if (tq === undefined) return [];
+      const n = target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 4);
+      const out: StuckRequest[] = [];
+      for (let i = 0; i < n; i++) {
+        const st = req(tq, i, 0);
+        if (st === TCP_REQUEST_STATE_FREE) continue;
+        out.push({
+          idx: i, cid: req(tq, i, 4), state: target.mem.cstring(target.api.spdk_wasm_nvmf_tcp_req_state_name(st) as unknown as number),
+          pdu_in_use: req(tq, i, 1) === 1, zcopy_phase: ZCOPY_PHASES[req(tq, i, 2)] ?? String(req(tq, i, 2)), on_outstanding: req(tq, i, 10) === 1, length: req(tq, i, 6),
+        });
+      }
+      return out;
+    };
+    const targetCounters = (): Record<string, number> => ({
+      qpairs: target.api.spdk_wasm_nvmf_tcp_qpair_count(),
+      controllers: target.api.spdk_wasm_nvmf_ctrlr_count(),
+      controllersDestroyed: target.api.spdk_wasm_nvmf_ctrlr_field(-1, 0),
+      qpairsDestroyed: target.api.spdk_wasm_nvmf_ctrlr_field(-1, 1),
+      bdevIoOutstanding: target.api.spdk_wasm_nvmf_ctrlr_field(-1, 2),
+    });
+
+    /** The verdict, from states only. */
+    const judge = (): Judgement => {
+      const reqs = stuck();
+      const tq = ioQpair();
+      const c = targetCounters();
+      const delayed = tq === undefined ? 0 : target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 10);
+      const hung = reqs.filter((r) => r.state === 'TCP_REQ_COMPLETED' && r.pdu_in_use);
+      const counters: Record<string, number> = { ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout };
+      const after = cutAt < 0 ? 0 : (tb.world.now - cutAt) / 1e6;
+      if (hung.length > 0 && tq !== undefined && (c.controllers ?? 0) > 0) {
+        const qstate = QPAIR_STATES[target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 1)] ?? '?';
+        return {
+          reproduced: true, oracle: 'liveness',
+          summary: `${hung.length} zcopy READ(s) stuck in TCP_REQ_COMPLETED with pdu_in_use ${after.toFixed(1)} s after the link went down (2 x KATO = ${(2 * KATO_MS) / 1000} s); qpair ${qstate}, controller alive, ${c.bdevIoOutstanding} bdev_io held`,
+          evidence: {
+            requests: hung, others: reqs.filter((r) => !hung.includes(r)), qpairState: qstate, delayedCompletions: delayed,
+            destroyWaitsForOutstanding: target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 7) === 1,
+            controller: { cntlid: target.api.spdk_wasm_nvmf_ctrlr_field(0, 0), qpairMask: target.api.spdk_wasm_nvmf_ctrlr_field(0, 1), csts: target.api.spdk_wasm_nvmf_ctrlr_field(0, 2) },
+            lines: hung.map((r) => `req ${r.idx} cid ${r.cid}: ${r.state}, pdu_in_use, zcopy ${r.zcopy_phase}, on qpair->outstanding: ${r.on_outstanding}, ${r.length} B`),
+          },
+          counters,
+        };
+      }
+      const clean = reqs.length === 0 && c.bdevIoOutstanding === 0;
+      return {
+        reproduced: !clean, oracle: 'liveness',
+        summary: clean
+          ? (tq === undefined ? `every request back to FREE; I/O qpair and controller destroyed${releasedAt >= 0 ? ` ${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut` : ''}` : `link back: ${completed} READs completed, every request FREE, qpair ENABLED`)
+          : `${reqs.length} request(s) not FREE: ${reqs.map((r) => r.state).join(', ')}`,
+        evidence: { requests: reqs, lines: reqs.map((r) => `req ${r.idx} cid ${r.cid}: ${r.state}`) },
+        counters,
+      };
+    };
+
+    const step = (until: number): boolean => {
+      for (;;) {
+        if (tb.crashed() !== undefined) phase = 'done';
+        switch (phase) {
+          case 'attach': {
+            const st = (): number => host.api.spdk_wasm_nvme_ctrlr_field(id, 0);
+            tb.runUntil(() => st() === READY || st() === FAILED || tb.crashed() !== undefined, Math.min(until, 5e6));
+            if (st() === READY) phase = 'load';
+            else if (st() === FAILED || tb.world.now >= 5e6) throw new Error(`initiator did not attach (state ${st()})`);
+            else return false;
+            break;
+          }
+          case 'load':
+            tb.runUntil(() => {
+              pump();
+              return completed >= (p['reads-before-cut'] as number);
+            }, until);
+            if (completed < (p['reads-before-cut'] as number)) return false;
+            phase = 'cut';
+            break;
+          case 'cut':
+            // Down while a C2HData is handed to the socket and not yet acknowledged.
+            tb.runUntil(() => {
+              pump();
+              return c2hInFlight();
+            }, until);
+            if (!c2hInFlight()) return false;
+            hostNic.setLink(false);
+            cutAt = tb.world.now;
+            tb.world.record('world', 'link.down', { dev: 'host' });
+            phase = 'observe';
+            break;
+          case 'observe': {
+            const restore = p['restore-link-us'] as number;
+            const horizon = cutAt + 2 * KATO_MS * 1000 + 1_000_000;
+            const wantRestore = restore > 0 && restoredAt < 0;
+            tb.runUntil(() => {
+              pump();
+              if (releasedAt < 0 && ioQpair() === undefined) releasedAt = tb.world.now;
+              return wantRestore && tb.world.now >= cutAt + restore;
+            }, Math.min(until, wantRestore ? cutAt + restore : horizon));
+            if (wantRestore && tb.world.now >= cutAt + restore) {
+              hostNic.setLink(true);
+              restoredAt = tb.world.now;
+              tb.world.record('world', 'link.up', { dev: 'host' });
+              break;
+            }
+            if (tb.world.now < horizon) return false;
+            observed = judge();
+            phase = p['long-run'] ? 'long' : 'done';
+            break;
+          }
+          case 'long': {
+            const end = cutAt + 940_000_000;
+            tb.runUntil(() => {
+              if (releasedAt < 0 && ioQpair() === undefined) releasedAt = tb.world.now;
+              return releasedAt >= 0;
+            }, Math.min(until, end));
+            if (releasedAt < 0 && tb.world.now < end) return false;
+            phase = 'done';
+            break;
+          }
+          case 'done':
+            return true;
+        }
+      }
+    };
+
+    const result = (): RunResult => finishRun(tb, (crash) => {
+      if (crash !== undefined) return crash;
+      const j = observed ?? judge();
+      if (phase === 'done' && p['long-run'] && observed?.reproduced === true) {
+        const final = judge();
+        return {
+          ...j,
+          summary: `${j.summary}; tcp_retries2 released them ${releasedAt >= 0 ? `${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut` : 'not within 940 s'}`,
+          evidence: { ...j.evidence, afterRetries2: final.summary },
+          counters: { ...j.counters, releasedAtUs: releasedAt, stuckAtEnd: final.counters['stuckRequests'] ?? 0 },
+        };
+      }
+      return j;
+    });
+
+    return {
+      world: tb.world,
+      advance: step,
+      result,
+      snapshot: () => ({ phase, completed, cutAt, requests: stuck(), ...targetCounters() }),
+    };
+  },
+};

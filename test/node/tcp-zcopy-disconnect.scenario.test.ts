@@ -1,0 +1,93 @@
+/** Replay of seed 001 (spdk#3309) over many seeds, both variants, the controls where the
+ *  precondition is absent (zcopy off, link back before KATO), and determinism. The verdict comes
+ *  from the target's request, qpair and controller states (introspection exports). */
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../../host/scenarios/contract.js';
+import { findScenario } from '../../host/scenarios/index.js';
+import { resolveParams } from '../../host/scenarios/params.js';
+import { tcpZcopyDisconnect } from '../../host/scenarios/tcp-zcopy-disconnect.js';
+import { loadVariant } from '../../host/spdk/node-loader.js';
+import type { Variant } from '../../host/spdk/variant.js';
+
+const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+const KATO_US = 10_000_000;
+const ACK_TIMEOUT_US = 5_000_000;
+
+function run(variant: Variant, seed: number, raw: Record<string, string> = {}): Promise<RunResult> {
+  return tcpZcopyDisconnect.run({ variant, flavor: 'release', seed, params: resolveParams(tcpZcopyDisconnect, raw), load: loadVariant });
+}
+
+interface Stuck {
+  state: string;
+  pdu_in_use: boolean;
+  zcopy_phase: string;
+  on_outstanding: boolean;
+}
+
+describe('tcp-zcopy-disconnect (seed 001)', () => {
+  it('is registered', () => {
+    expect(findScenario('tcp-zcopy-disconnect')).toBe(tcpZcopyDisconnect);
+  });
+
+  it.each(SEEDS)('unpatched seed %i: zcopy READs stuck in COMPLETED with pdu_in_use after 2 x KATO', async (seed) => {
+    const r = await run('unpatched', seed);
+    expect(r.oracle).toBe('liveness');
+    expect(r.reproduced).toBe(true);
+    expect(r.counters['ackTimeoutMs']).toBe(0);
+    expect(r.counters['stuckRequests']).toBeGreaterThan(0);
+    expect(r.counters['controllers']).toBe(1);
+    expect(r.counters['bdevIoOutstanding']).toBe(r.counters['stuckRequests']);
+    expect(r.counters['releasedAtUs']).toBe(-1);
+    expect(r.simulatedUs - r.counters['cutAtUs']!).toBeGreaterThanOrEqual(2 * KATO_US);
+    const e = r.evidence as { requests: Stuck[]; qpairState: string; destroyWaitsForOutstanding: boolean };
+    expect(e.qpairState).toBe('DEACTIVATING');
+    expect(e.destroyWaitsForOutstanding).toBe(true);
+    for (const q of e.requests) {
+      expect(q).toMatchObject({ state: 'TCP_REQ_COMPLETED', pdu_in_use: true, zcopy_phase: 'EXECUTE', on_outstanding: true });
+    }
+  });
+
+  it.each(SEEDS)('patched seed %i: ETIMEDOUT within ack_timeout frees every request, the qpair and the controller', async (seed) => {
+    const r = await run('patched', seed);
+    expect(r.reproduced).toBe(false);
+    expect(r.counters['ackTimeoutMs']).toBe(5000);
+    expect(r.counters['stuckRequests']).toBe(0);
+    expect(r.counters['qpairs']).toBe(0);
+    expect(r.counters['controllers']).toBe(0);
+    expect(r.counters['controllersDestroyed']).toBe(1);
+    expect(r.counters['bdevIoOutstanding']).toBe(0);
+    const released = r.counters['releasedAtUs']! - r.counters['cutAtUs']!;
+    expect(released).toBeGreaterThan(0);
+    // Before keep-alive could act: the kernel's user timeout, plus a little.
+    expect(released).toBeLessThan(ACK_TIMEOUT_US + 250_000);
+  });
+
+  it.each([
+    ['zero copy off', { zcopy: 'false' }],
+    ['link restored before KATO', { 'restore-link-us': '2000000' }],
+  ])('both variants are clean when the precondition is absent: %s', async (_name, raw) => {
+    for (const variant of ['unpatched', 'patched'] as const) {
+      for (const seed of [1, 2, 3]) {
+        const r = await run(variant, seed, raw);
+        expect(r.reproduced).toBe(false);
+        expect(r.counters['stuckRequests']).toBe(0);
+        expect(r.counters['bdevIoOutstanding']).toBe(0);
+      }
+    }
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives the same trace hash; different seeds differ', async () => {
+    const a = await run('unpatched', 5);
+    const b = await run('unpatched', 5);
+    const c = await run('unpatched', 6);
+    expect(a.traceHash).toBe(b.traceHash);
+    expect(a.traceEvents).toBe(b.traceEvents);
+    expect(c.traceHash).not.toBe(a.traceHash);
+    const pa = await run('patched', 5);
+    const pb = await run('patched', 5);
+    expect(pa.traceHash).toBe(pb.traceHash);
+    expect(pa.traceHash).not.toBe(a.traceHash);
+  });
+});
