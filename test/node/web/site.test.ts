@@ -96,6 +96,21 @@ describe('demo site in Chromium', () => {
     await page.close();
   });
 
+  it.each(SCENARIOS.filter((s) => s.id !== 'zcopy-threshold').map((s) => [s.id, s.oracle] as const))(
+    '%s: its page shows the bug unpatched and a clean run patched', async (id, oracle) => {
+      const { page, errors } = await open(`replay.html?replay=${id}&variant=unpatched&seed=1&speed=max`);
+      const bad = await runToVerdict(page);
+      expect(bad.word).toBe('REPRODUCED');
+      expect(bad.oracle).toBe(oracle);
+      await page.screenshot({ path: join(shots, `${id}-unpatched.png`), fullPage: true });
+      await page.selectOption('#ctl-variant', 'patched');
+      const good = await runToVerdict(page);
+      expect(good.word).toBe('clean');
+      await page.screenshot({ path: join(shots, `${id}-patched.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 60_000);
+
   it('a link with an unknown replay, variant and an out-of-range knob says so and uses defaults', async () => {
     const { page, errors } = await open('replay.html?replay=nope&variant=fixed&seed=x');
     await page.waitForSelector('body[data-status="ready"]');
