@@ -1,11 +1,13 @@
 /**
- * The engine's handle on one SPDK machine's blobstore, as Pendings a process can wait on: each C
- * operation returns an op handle (wasm/api/spdk_wasm_blob.c) whose completion is traced as
- * "blob_op_done"; the client resolves the matching Pending from the scheduler, outside the C call.
+ * The engine's handle on one SPDK machine's lvol stores and blobstores, as Pendings a process can
+ * wait on: each C operation returns an op handle (wasm/api/spdk_wasm_blob.c, shared by
+ * spdk_wasm_lvol.c) whose completion is traced as "blob_op_done"; the client resolves the matching
+ * Pending from the scheduler, outside the C call.
  *
- * This drives the blobstore directly (a thin blob is what an lvol is underneath; snapshot =
- * spdk_bs_create_snapshot), because the lvol library's exports do not exist yet; the names of the
- * Longhorn steps stay those of the lvol RPCs they stand for.
+ * The Longhorn steps go through the C lvol library (wasm/lib/lvol via wasm/api/spdk_wasm_lvol.c):
+ * lvstore on the AIO-like disk (spdk_lvs_init), spdk_lvol_create / _create_snapshot / _close /
+ * _destroy, num_allocated_clusters from the lvol. Data I/O and the cluster map go through the
+ * lvol's open blob, as vbdev_lvol does.
  */
 import * as abi from '../gen/abi.js';
 import type { Ptr } from '../gen/spdk-api.js';
@@ -20,9 +22,14 @@ export interface OpResult {
 export type Blob = Ptr<'spdk_blob'>;
 export type BlobStore = Ptr<'spdk_blob_store'>;
 export type IoChannel = Ptr<'spdk_io_channel'>;
+export type Lvs = Ptr<'spdk_lvol_store'>;
+export type Lvol = Ptr<'spdk_lvol'>;
+export type AioDisk = Ptr<'blob_aio_disk'>;
 
 /** spdk_wasm_blob_info fields used here. */
 export const BLOB_INFO = { index: 0, numClusters: 1, allocated: 2, thin: 3, readOnly: 4, parent: 5 } as const;
+/** spdk_wasm_lvol_info fields used here. */
+export const LVOL_INFO = { numClusters: 0, allocated: 1, thin: 2, readOnly: 3, isSnapshot: 4, isClone: 5, refCount: 6, blobIndex: 7 } as const;
 /** enum spdk_blob_op_type */
 export const BLOB_OP = { write: 0, read: 1, unmap: 2, writeZeroes: 3 } as const;
 
@@ -116,5 +123,60 @@ export class BlobClient {
     } finally {
       this.m.api.spdk_wasm_free(buf);
     }
+  }
+
+  // ---- lvol stores and lvols (spdk_wasm_lvol.c) ----
+
+  /** bdev_lvol_create_lvstore on the AIO-like disk: spdk_lvs_init (clear_method unmap). */
+  *lvsInitAio(disk: AioDisk, name: string, clusterSz: number): Proc<Lvs> {
+    return (yield* this.ok(this.m.api.spdk_wasm_lvs_init_aio(disk, name, clusterSz, 0, 0), `bdev_lvol_create_lvstore ${name}`)) as Lvs;
+  }
+
+  lvsBlobstore(lvs: Lvs): BlobStore {
+    return this.m.api.spdk_wasm_lvs_blobstore(lvs);
+  }
+
+  /** bdev_lvol_create (thin or thick, default clear method): the lvol, open. */
+  *createLvol(lvs: Lvs, name: string, sizeBytes: number, thin: boolean): Proc<Lvol> {
+    return (yield* this.ok(this.m.api.spdk_wasm_lvol_create(lvs, name, sizeBytes, thin ? 1 : 0, 0), `bdev_lvol_create ${name}`)) as Lvol;
+  }
+
+  /** bdev_lvol_snapshot: the snapshot's lvol, open. */
+  *snapshotLvol(lvol: Lvol, name: string): Proc<Lvol> {
+    return (yield* this.ok(this.m.api.spdk_wasm_lvol_snapshot(lvol, name), `bdev_lvol_snapshot ${name}`)) as Lvol;
+  }
+
+  /** bdev_lvol_set_xattr (the value stored with its NUL, as the RPC does). */
+  *setLvolXattr(lvol: Lvol, key: string, value: string): Proc<void> {
+    const bytes = new TextEncoder().encode(`${value}\0`);
+    const buf = this.m.api.spdk_wasm_malloc(bytes.length);
+    this.m.mem.bytes().set(bytes, buf);
+    try {
+      yield* this.ok(this.m.api.spdk_wasm_lvol_set_xattr(lvol, key, buf, bytes.length), `bdev_lvol_set_xattr ${key}`);
+    } finally {
+      this.m.api.spdk_wasm_free(buf);
+    }
+  }
+
+  /** bdev_lvol_delete: close (unregistering the bdev), then spdk_lvol_destroy. */
+  *deleteLvol(lvol: Lvol, what: string): Proc<void> {
+    if (this.lvolInfo(lvol, 'refCount') > 0) yield* this.ok(this.m.api.spdk_wasm_lvol_close(lvol), `close ${what}`);
+    yield* this.ok(this.m.api.spdk_wasm_lvol_destroy(lvol), `bdev_lvol_delete ${what}`);
+  }
+
+  /** The open lvol's blob (its I/O and cluster map). */
+  lvolBlob(lvol: Lvol): Blob {
+    const b = this.m.api.spdk_wasm_lvol_blob(lvol);
+    if (b === 0) throw new Error(`${this.m.name}: lvol ${this.lvolName(lvol)} is not open`);
+    return b;
+  }
+
+  lvolName(lvol: Lvol): string {
+    const a = this.m.api.spdk_wasm_lvol_name(lvol);
+    return a === 0 ? '' : this.m.mem.cstring(a, 4096);
+  }
+
+  lvolInfo(lvol: Lvol, f: keyof typeof LVOL_INFO): number {
+    return this.m.api.spdk_wasm_lvol_info(lvol, LVOL_INFO[f]);
   }
 }

@@ -9,6 +9,11 @@
  * Fix: longhorn/spdk dc7fa5938 (spdk-patches/0002): zero a newly allocated cluster whose back
  * device reads zeroes.
  *
+ * The SPDK side is the C lvol library on the AIO-like disk (wasm/api/spdk_wasm_lvol.c over
+ * wasm/api/spdk_wasm_blockdev.c): an lvstore per disk, a thick lvol created, filled and deleted
+ * (dirtying the disk), a thin lvol as the temp head, an lvol snapshot, num_allocated_clusters from
+ * the snapshot lvol.
+ *
  * Verdict: SHA-512 of the bytes read through the host block layer and from the snapshot, against
  * the image's; evidence names the clusters and blocks that hold stale bytes.
  */
@@ -18,7 +23,7 @@ import type { BlockBackend } from '../kernel/blockdev-backend.js';
 import type { BlockDeviceStats } from '../kernel/blockdev.js';
 import { spawn, type Pending, type Proc, ProcError } from '../kernel/blockdev-wait.js';
 import { prepareBackingImageSnapshot, type BackingImageDisk, type PrepareResult } from '../longhorn/backing-image.js';
-import { BlobClient, type Blob, type BlobStore, type IoChannel } from '../longhorn/blob-client.js';
+import { BlobClient, type Blob, type IoChannel, type Lvol, type Lvs } from '../longhorn/blob-client.js';
 import { getFileChecksum } from '../longhorn/checksum.js';
 import { blobBackend } from '../longhorn/expose.js';
 import { bytesSource } from '../longhorn/http-handler.js';
@@ -47,13 +52,13 @@ interface Disk {
   path: string;
   backend: MemoryBackend;
   aio: Ptr<'blob_aio_disk'>;
-  bs: BlobStore;
+  lvs: Lvs;
   ch: IoChannel;
   /** Physical clusters the deleted lvol occupied (its stale bytes stay there without unmap). */
   dirtyClusters: number[];
-  head?: { index: number; blob: Blob; backend?: BlockBackend; devPath?: string };
+  head?: { lvol: Lvol; blob: Blob; backend?: BlockBackend; devPath?: string };
   headAllocatedBeforeSnapshot?: number;
-  snapshotIndex?: number;
+  snapshot?: Lvol;
 }
 
 interface StaleRange {
@@ -122,23 +127,25 @@ export const sparseBackingImage: Scenario = {
       const path = `/dev/sd${String.fromCharCode(97 + i)}`;
       const backend = new MemoryBackend(world, diskBytes, { latencyUs, discardZeroes: true });
       blk.addDevice(path, backend);
-      disks.push({ index: i, path, backend, aio: 0 as Ptr<'blob_aio_disk'>, bs: 0 as BlobStore, ch: 0 as IoChannel, dirtyClusters: [] });
+      disks.push({ index: i, path, backend, aio: 0 as Ptr<'blob_aio_disk'>, lvs: 0 as Lvs, ch: 0 as IoChannel, dirtyClusters: [] });
     }
 
     let phase = 'start';
     const observed: Observed = { imageSha: sha512Hex(image.bytes), disks: [] };
     const lvsUUID = uuidFrom(rng);
     const topDevice = { path: '' };
+    // The lvol library's UUIDs come from a stream the run's seed fixes.
+    m.api.spdk_wasm_uuid_set_seed(staleSeed, 0x5ba5e003);
 
     /** bdev_aio_create + bdev_lvol_create_lvstore, then create, fill and delete an lvol. */
     function* prepareDisk(d: Disk): Proc<void> {
       d.aio = m.api.spdk_wasm_aio_disk_open(d.path, unmap ? 1 : 0);
       if (d.aio === 0) throw new Error(`bdev_aio_create ${d.path} failed: ${m.logLines.slice(-1)[0] ?? ''}`);
-      d.bs = (yield* client.ok(m.api.spdk_wasm_aio_bs_init(d.aio, MiB, 0, 0, 'LVOLSTORE'), `lvstore on ${d.path}`)) as BlobStore;
-      d.ch = m.api.spdk_wasm_bs_alloc_io_channel(d.bs);
+      d.lvs = yield* client.lvsInitAio(d.aio, `disk${d.index}`, MiB);
+      d.ch = m.api.spdk_wasm_bs_alloc_io_channel(client.lvsBlobstore(d.lvs));
       phase = `dirty ${d.path}`;
-      const idx = yield* client.createBlob(d.bs, dirtyClusterCount, false, 'old-volume-replica');
-      const blob = yield* client.open(d.bs, idx);
+      const old = yield* client.createLvol(d.lvs, 'old-volume-replica', dirtyClusterCount * MiB, false);
+      const blob = client.lvolBlob(old);
       for (let c = 0; c < dirtyClusterCount; c++) {
         const phys = client.cluster(blob, c);
         d.dirtyClusters.push(phys);
@@ -146,8 +153,7 @@ export const sparseBackingImage: Scenario = {
         for (let b = 0; b < BLOCKS_PER_CLUSTER; b++) data.set(staleBlock(staleSeed, d.index, phys * BLOCKS_PER_CLUSTER + b), b * BLOCK);
         yield* client.write(blob, d.ch, c * BLOCKS_PER_CLUSTER, data);
       }
-      yield* client.close(blob);
-      yield* client.ok(m.api.spdk_wasm_bs_delete_blob(d.bs, idx), 'delete old-volume-replica');
+      yield* client.deleteLvol(old, 'old-volume-replica');
     }
 
     const biDisk: BackingImageDisk = {
@@ -155,10 +161,10 @@ export const sparseBackingImage: Scenario = {
         phase = 'create temp head';
         const members: BlockBackend[] = [];
         for (const d of disks) {
-          const index = yield* client.createBlob(d.bs, imageClusters, true, name);
-          const blob = yield* client.open(d.bs, index);
+          const lvol = yield* client.createLvol(d.lvs, name, imageClusters * MiB, true);
+          const blob = client.lvolBlob(lvol);
           const backend = blobBackend(blk, world, m, blob, d.ch, imageClusters * MiB);
-          d.head = { index, blob, backend };
+          d.head = { lvol, blob, backend };
           members.push(backend);
           if (replicas > 1) {
             d.head.devPath = `/dev/nvme${d.index}n1`;
@@ -178,18 +184,17 @@ export const sparseBackingImage: Scenario = {
           if (rc < 0) throw new Error(`unexpose ${path} failed with errno ${-rc}`);
         }
       },
-      *snapshotTempHead() {
+      *snapshotTempHead(snapshotName) {
+        // The Longhorn fork passes the checksum xattrs to the snapshot call itself; the model's
+        // spdk_lvol_create_snapshot takes none, and a snapshot is read-only afterwards.
         phase = 'snapshot';
         for (const d of disks) {
-          d.headAllocatedBeforeSnapshot = client.info(d.head!.blob, 'allocated');
-          d.snapshotIndex = yield* client.ok(m.api.spdk_wasm_bs_create_snapshot(d.bs, d.head!.index), `snapshot on ${d.path}`);
+          d.headAllocatedBeforeSnapshot = client.lvolInfo(d.head!.lvol, 'allocated');
+          d.snapshot = yield* client.snapshotLvol(d.head!.lvol, snapshotName);
         }
       },
       *deleteTempHead() {
-        for (const d of disks) {
-          yield* client.close(d.head!.blob);
-          yield* client.ok(m.api.spdk_wasm_bs_delete_blob(d.bs, d.head!.index), 'delete temp head');
-        }
+        for (const d of disks) yield* client.deleteLvol(d.head!.lvol, 'temp head');
       },
     };
 
@@ -204,9 +209,9 @@ export const sparseBackingImage: Scenario = {
       }
     }
 
-    /** Reads the snapshot through the C blobstore and compares it block by block with the image. */
+    /** Reads the snapshot lvol through the C blobstore and compares it block by block with the image. */
     function* inspectSnapshot(d: Disk): Proc<void> {
-      const snap = yield* client.open(d.bs, d.snapshotIndex!);
+      const snap = client.lvolBlob(d.snapshot!);
       const h = new Sha512();
       const ranges: StaleRange[] = [];
       let mismatched = 0;
@@ -235,8 +240,7 @@ export const sparseBackingImage: Scenario = {
           });
         }
       }
-      const allocated = client.info(snap, 'allocated');
-      yield* client.close(snap);
+      const allocated = client.lvolInfo(d.snapshot!, 'allocated');
       observed.disks[d.index] = { ...(observed.disks[d.index] ?? emptyReport(d.path)), snapshotSha: h.hex(), allocated, mismatchedBlocks: mismatched, ranges };
     }
 
@@ -337,7 +341,7 @@ function judgeBytes(o: Observed, imageBytes: number, counters: Record<string, nu
   if (o.afterClose !== o.imageSha) problems.push('checksum after the last close differs');
   if (o.afterCloseDirect !== o.afterClose) problems.push('O_DIRECT checksum after close differs from the buffered one');
   const snaps = o.disks.map((d) => d.snapshotSha);
-  if (o.prepared!.verified && snaps.some((s) => s !== o.imageSha)) problems.push('snapshot checksum differs');
+  if (o.prepared!.verified && snaps.some((s) => s !== o.imageSha)) problems.push('snapshot lvol checksum differs');
   const replicaShas = o.disks.map((d) => d.replicaShaAfterClose).filter((s): s is string => s !== undefined);
   const replicasDiffer = replicaShas.length > 1 && replicaShas.some((s) => s !== replicaShas[0]);
   if (replicasDiffer) problems.push('the RAID1 replicas hold different bytes');
@@ -351,7 +355,7 @@ function judgeBytes(o: Observed, imageBytes: number, counters: Record<string, nu
     `sha512 image              ${short(o.imageSha)}…`,
     `sha512 while fd open      ${short(whileOpen)}… ${mark(whileOpen)}`,
     `sha512 after last close   ${short(o.afterClose)}… ${mark(o.afterClose)} (O_DIRECT: ${mark(o.afterCloseDirect)})`,
-    ...o.disks.map((d) => `sha512 snapshot ${d.disk.padEnd(9)} ${short(d.snapshotSha)}… ${mark(d.snapshotSha)}; num_allocated_clusters ${d.allocated} of ${counters['clustersTotal']}`),
+    ...o.disks.map((d) => `sha512 snapshot lvol ${d.disk.padEnd(9)} ${short(d.snapshotSha)}… ${mark(d.snapshotSha)}; num_allocated_clusters ${d.allocated} of ${counters['clustersTotal']}`),
     ...o.disks.filter((d) => d.replicaShaAfterClose !== undefined).map((d) => `replica on ${d.disk} after close ${short(d.replicaShaAfterClose)}… ${mark(d.replicaShaAfterClose)}`),
     `page cache: ${counters['writebackPages']} dirty pages written back at the last close in ${counters['writebackIos']} writes, then ${counters['droppedPages']} pages dropped`,
   ];
@@ -359,7 +363,7 @@ function judgeBytes(o: Observed, imageBytes: number, counters: Record<string, nu
   for (const d of o.disks) {
     for (const r of d.ranges.slice(0, 6)) {
       const what = r.kind === 'stale' ? 'hold stale bytes of the deleted lvol' : r.kind === 'zero' ? 'read zero instead of data' : 'hold unexpected bytes';
-      lines.push(`${d.disk} cluster ${r.cluster} (physical cluster ${r.physicalCluster}): blocks ${fmtRuns(r.blocks)} (${r.count} of ${BLOCKS_PER_CLUSTER}) ${what}: expected ${r.expected} got ${r.got}`);
+      lines.push(`${d.disk} snapshot lvol cluster ${r.cluster} (physical cluster ${r.physicalCluster}): blocks ${fmtRuns(r.blocks)} (${r.count} of ${BLOCKS_PER_CLUSTER}) ${what}: expected ${r.expected} got ${r.got}`);
     }
     if (d.ranges.length > 6) lines.push(`${d.disk}: ... and ${d.ranges.length - 6} more clusters with wrong blocks`);
   }

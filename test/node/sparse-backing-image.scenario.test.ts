@@ -46,7 +46,8 @@ describe('sparse-backing-image (seed 003)', () => {
     expect(snap.ranges.length).toBeGreaterThan(0);
     expect(snap.ranges.every((x) => x.kind === 'stale' && x.physicalCluster > 0)).toBe(true);
     expect(r.counters['staleBlocks./dev/sda']).toBe(r.counters['mismatchedBlocks./dev/sda']);
-    expect(e.lines.some((l) => /cluster \d+ \(physical cluster \d+\): blocks .* hold stale bytes/.test(l))).toBe(true);
+    expect(e.lines.some((l) => /snapshot lvol cluster \d+ \(physical cluster \d+\): blocks .* hold stale bytes of the deleted lvol/.test(l))).toBe(true);
+    expect(e.lines.some((l) => /^sha512 snapshot lvol \/dev\/sda .* num_allocated_clusters \d+ of \d+$/.test(l))).toBe(true);
     // The page cache hid it: dirty pages went back at the last close, then the cache was dropped.
     expect(r.counters['writebackPages']).toBe(r.counters['chunksWritten']);
     expect(r.counters['droppedPages']).toBeGreaterThan(0);

@@ -18,6 +18,8 @@
 #include "spdk/util.h"
 #include "spdk_internal/lvolstore.h"
 
+#include "../module/blob/aio/blob_aio.h"
+
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
 
 struct blob_wasm_op;
@@ -51,19 +53,31 @@ spdk_wasm_uuid_set_seed(uint32_t hi, uint32_t lo)
 
 /* ---- lvol stores ---- */
 
-/* spdk_lvs_init on a new bs_dev over the in-memory disk. cluster_sz 0 = 4 MiB;
- * clear_method: enum lvs_clear_method; md_pages_ratio 0 = 100. Result: the lvol store. */
-SPDK_WASM_API struct blob_wasm_op *
-spdk_wasm_lvs_init(struct blob_mem_disk *disk, const char *name, uint32_t cluster_sz,
-		   int clear_method, uint32_t md_pages_ratio)
+/* spdk_lvs_init on dev (destroyed here when the init cannot start). */
+static struct blob_wasm_op *
+lvs_init_on(struct spdk_bs_dev *dev, const char *name, uint32_t cluster_sz, int clear_method,
+	    uint32_t md_pages_ratio)
 {
 	struct blob_wasm_op *op = spdk_wasm_op_new();
-	struct spdk_bs_dev *dev;
 	struct spdk_lvs_opts opts;
 	int rc;
 
 	if (op == NULL) {
+		if (dev != NULL) {
+			dev->destroy(dev);
+		}
 		return NULL;
+	}
+	if (strnlen(name, SPDK_LVS_NAME_MAX) >= SPDK_LVS_NAME_MAX) {
+		if (dev != NULL) {
+			dev->destroy(dev);
+		}
+		spdk_wasm_op_finish(op, -EINVAL, 0);
+		return op;
+	}
+	if (dev == NULL) {
+		spdk_wasm_op_finish(op, -ENOMEM, 0);
+		return op;
 	}
 	spdk_lvs_opts_init(&opts);
 	if (cluster_sz != 0) {
@@ -73,21 +87,51 @@ spdk_wasm_lvs_init(struct blob_mem_disk *disk, const char *name, uint32_t cluste
 		opts.num_md_pages_per_cluster_ratio = md_pages_ratio;
 	}
 	opts.clear_method = (enum lvs_clear_method)clear_method;
-	if (strnlen(name, SPDK_LVS_NAME_MAX) >= SPDK_LVS_NAME_MAX) {
-		spdk_wasm_op_finish(op, -EINVAL, 0);
-		return op;
-	}
 	snprintf(opts.name, sizeof(opts.name), "%s", name);
-	dev = blob_mem_dev_create(disk);
-	if (dev == NULL) {
-		spdk_wasm_op_finish(op, -ENOMEM, 0);
-		return op;
-	}
 	rc = spdk_lvs_init(dev, &opts, lvol_op_lvs_cpl, op);
 	if (rc != 0) {
 		dev->destroy(dev);
 		spdk_wasm_op_finish(op, rc, 0);
 	}
+	return op;
+}
+
+/* spdk_lvs_init on a new bs_dev over the in-memory disk. cluster_sz 0 = 4 MiB;
+ * clear_method: enum lvs_clear_method; md_pages_ratio 0 = 100. Result: the lvol store. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_lvs_init(struct blob_mem_disk *disk, const char *name, uint32_t cluster_sz,
+		   int clear_method, uint32_t md_pages_ratio)
+{
+	return lvs_init_on(blob_mem_dev_create(disk), name, cluster_sz, clear_method, md_pages_ratio);
+}
+
+/* bdev_aio_create + bdev_lvol_create_lvstore: spdk_lvs_init on a new bs_dev over the AIO-like
+ * disk of spdk_wasm_blockdev.c (arguments as spdk_wasm_lvs_init). On a disk opened without
+ * fallocate the store's clear (unmap) and every later unmap change nothing, as on Longhorn's AIO
+ * disks. Result: the lvol store. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_lvs_init_aio(struct blob_aio_disk *disk, const char *name, uint32_t cluster_sz,
+		       int clear_method, uint32_t md_pages_ratio)
+{
+	return lvs_init_on(blob_aio_dev_create(disk), name, cluster_sz, clear_method, md_pages_ratio);
+}
+
+/* spdk_lvs_load from the AIO-like disk. Result: the lvol store. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_lvs_load_aio(struct blob_aio_disk *disk)
+{
+	struct blob_wasm_op *op = spdk_wasm_op_new();
+	struct spdk_bs_dev *dev;
+
+	if (op == NULL) {
+		return NULL;
+	}
+	dev = blob_aio_dev_create(disk);
+	if (dev == NULL) {
+		spdk_wasm_op_finish(op, -ENOMEM, 0);
+		return op;
+	}
+	spdk_lvs_load(dev, lvol_op_lvs_cpl, op);
 	return op;
 }
 

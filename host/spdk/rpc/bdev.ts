@@ -3,9 +3,18 @@
  * `bdev_get_bdevs` and `bdev_wait_for_examine` (SPDK_RPC_RUNTIME), on the C bdev layer through
  * wasm/api/spdk_wasm_nvmf.c. Metadata, DIF and explicit UUIDs are not modelled: those parameters
  * accept only what `save_config` writes for a plain malloc bdev, or are refused with the reason.
+ *
+ * module/bdev/aio/bdev_aio_rpc.c: `bdev_aio_create` opens a block device of the machine's host
+ * kernel through the AIO-like device (wasm/api/spdk_wasm_blockdev.c, wasm/module/blob/aio); it is
+ * a base for `bdev_lvol_create_lvstore` (host/spdk/rpc/lvol.ts), not a bdev of the C bdev layer.
+ * `bdev_get_bdevs` also reports these AIO bdevs and the lvol bdevs (vbdev_lvol's
+ * driver_specific.lvol, with num_allocated_clusters).
  */
+import type { SpdkMachine } from '../machine.js';
 import { cString } from './nvmf.js';
-import { cCallFailed, defineMethod, invalidParams, RUNTIME, type JsonObject, type JsonValue, type RpcContext } from '../jsonrpc.js';
+import { findLvol, lvolsOf, lvsName, lvsUuid, machineState, str, stores, type BaseBdev } from './lvol.js';
+import { cCallFailed, defineMethod, errnoName, invalidParams, RpcError, RUNTIME, type JsonObject, type JsonValue, type RpcContext } from '../jsonrpc.js';
+import type { Ptr } from '../../gen/spdk-api.js';
 
 /** spdk_wasm_bdev_get fields. */
 const BDEV = { blockSize: 0, numBlocks: 1, zcopy: 2 } as const;
@@ -60,6 +69,117 @@ export const bdevMallocCreate = defineMethod({
   },
 });
 
+/** Emscripten's errno values used here. */
+const ENOENT = 44;
+/** Linux EEXIST, the code vbdev RPCs answer a duplicate name with (as bdev_mem_create). */
+const EEXIST = 17;
+
+export const bdevAioCreate = defineMethod({
+  name: 'bdev_aio_create',
+  states: RUNTIME,
+  params: [
+    { name: 'filename', type: 'string', required: true, min: 1, doc: "path of a block device in the machine's host kernel (e.g. /dev/sdb)" },
+    { name: 'name', type: 'string', required: true, min: 1, max: 255, doc: 'bdev name' },
+    { name: 'block_size', type: 'uint32', doc: "block size; 0 or the device's logical block size (an override is not modelled)" },
+    { name: 'readonly', type: 'bool', choices: [false], why: 'the AIO-like device always opens O_RDWR', doc: 'open read-only' },
+    { name: 'fallocate', type: 'bool', doc: 'UNMAP/WRITE_ZEROES via fallocate (default false, as Longhorn creates its AIO disks: unmap then changes nothing)' },
+  ],
+  handler(ctx, p) {
+    const m = ctx.machine;
+    const name = p['name'] as string;
+    const filename = p['filename'] as string;
+    const s = machineState(m);
+    if (s.bdevs.has(name) || bdevExists(ctx, name) || findLvol(m, name) !== 0) {
+      throw new RpcError(-EEXIST, `${this.name}: bdev "${name}" already exists`, { method: this.name, errno: -EEXIST });
+    }
+    const fallocate = p['fallocate'] === true;
+    const disk = m.api.spdk_wasm_aio_disk_open(filename, fallocate ? 1 : 0);
+    if (disk === 0) {
+      const line = [...m.logLines].reverse().find((l) => l.includes(`bdev_aio_create ${filename}:`));
+      const rc = Number(/: (-?\d+)\s*$/.exec(line ?? '')?.[1] ?? -ENOENT);
+      const why = Math.abs(rc) === ENOENT ? `no block device "${filename}" in this machine's kernel` : `cannot open "${filename}"`;
+      throw new RpcError(-32602, `${this.name}: ${why} (-${errnoName(rc)})`, { method: this.name, filename, errno: -Math.abs(rc) });
+    }
+    const blockSize = m.api.spdk_wasm_aio_disk_counter(disk, 8);
+    const size = m.api.spdk_wasm_aio_disk_counter(disk, 7);
+    const want = p['block_size'] as number | undefined;
+    if (want !== undefined && want !== 0 && want !== blockSize) {
+      m.api.spdk_wasm_aio_disk_close(disk);
+      throw invalidParams(this.name, 'block_size', `${want} differs from the logical block size ${blockSize} of ${filename}; a block size override is not modelled`, { got: want });
+    }
+    s.bdevs.set(name, { kind: 'aio', name, disk, blockSize, numBlocks: Math.floor(size / blockSize), filename, fallocate });
+    return name;
+  },
+});
+
+type Lvol = Ptr<'spdk_lvol'>;
+
+function aioBdevs(m: SpdkMachine): Extract<BaseBdev, { kind: 'aio' }>[] {
+  return [...machineState(m).bdevs.values()].filter((b): b is Extract<BaseBdev, { kind: 'aio' }> => b.kind === 'aio');
+}
+
+/** The registered lvol bdevs: open lvols (vbdev_lvol registers a bdev per open lvol). */
+function lvolBdevs(m: SpdkMachine): Lvol[] {
+  return stores(m).flatMap((lvs) => lvolsOf(m, lvs)).filter((l) => m.api.spdk_wasm_lvol_info(l, 6) > 0);
+}
+
+function aioBdevJson(b: Extract<BaseBdev, { kind: 'aio' }>): JsonObject {
+  return {
+    name: b.name,
+    aliases: [],
+    product_name: 'AIO disk',
+    block_size: b.blockSize,
+    num_blocks: b.numBlocks,
+    supported_io_types: { read: true, write: true, flush: true, unmap: b.fallocate, write_zeroes: b.fallocate, reset: true, zcopy: false } as JsonValue,
+    driver_specific: { aio: { filename: b.filename, block_size_override: false, readonly: false, fallocate: b.fallocate } },
+  };
+}
+
+/** vbdev_lvol's bdev: name = unique id, alias <lvs>/<lvol>, driver_specific.lvol as
+ *  vbdev_lvol_dump_info_json writes it. */
+function lvolBdevJson(m: SpdkMachine, l: Lvol): JsonObject {
+  const info = (f: number) => m.api.spdk_wasm_lvol_info(l, f);
+  const lvs = m.api.spdk_wasm_lvol_store(l);
+  const blockSize = m.api.spdk_wasm_lvs_info(lvs, 3);
+  const readOnly = info(3) === 1;
+  const snapshot = info(4) === 1;
+  const clone = info(5) === 1;
+  const lvolName = (x: Lvol) => str(m, m.api.spdk_wasm_lvol_name(x));
+  const lvol: JsonObject = {
+    lvol_store_uuid: lvsUuid(m, lvs),
+    base_bdev: machineState(m).base.get(lvs) ?? '',
+    thin_provision: info(2) === 1,
+    num_allocated_clusters: info(1),
+    snapshot,
+    clone,
+  };
+  if (clone) {
+    const parent = m.api.spdk_wasm_lvol_parent(l);
+    if (parent !== 0) lvol['base_snapshot'] = lvolName(parent);
+  }
+  if (snapshot) {
+    const clones: string[] = [];
+    for (let i = 0; ; i++) {
+      const c = m.api.spdk_wasm_lvol_clone_at(l, i);
+      if (c === 0) break;
+      clones.push(lvolName(c));
+    }
+    lvol['clones'] = clones;
+  }
+  lvol['esnap_clone'] = false;
+  const uuid = str(m, m.api.spdk_wasm_lvol_uuid(l));
+  return {
+    name: str(m, m.api.spdk_wasm_lvol_unique_id(l)),
+    aliases: [`${lvsName(m, lvs)}/${lvolName(l)}`],
+    product_name: 'Logical Volume',
+    block_size: blockSize,
+    num_blocks: Math.floor(info(10) / blockSize),
+    ...(uuid !== '' ? { uuid } : {}),
+    supported_io_types: { read: true, write: !readOnly, flush: true, unmap: !readOnly, write_zeroes: !readOnly, reset: true, zcopy: false } as JsonValue,
+    driver_specific: { lvol },
+  };
+}
+
 export const bdevGetBdevs = defineMethod({
   name: 'bdev_get_bdevs',
   states: RUNTIME,
@@ -68,10 +188,17 @@ export const bdevGetBdevs = defineMethod({
     { name: 'timeout', type: 'uint64', doc: 'ms to wait for the bdev to appear (examine is synchronous here)' },
   ],
   handler(ctx, p) {
+    const m = ctx.machine;
     const want = p['name'] as string | undefined;
-    if (want !== undefined && !bdevExists(ctx, want)) throw invalidParams(this.name, 'name', `names no bdev: "${want}"`, { got: want });
+    if (want !== undefined && !bdevExists(ctx, want)) {
+      const aio = machineState(m).bdevs.get(want);
+      if (aio?.kind === 'aio') return [aioBdevJson(aio)];
+      const l = findLvol(m, want);
+      if (l !== 0 && m.api.spdk_wasm_lvol_info(l, 6) > 0) return [lvolBdevJson(m, l)];
+      throw invalidParams(this.name, 'name', `names no bdev: "${want}"`, { got: want });
+    }
     const names = want !== undefined ? [want] : bdevNames(ctx);
-    return names.map((name): JsonObject => {
+    const c = names.map((name): JsonObject => {
       const get = (f: number): number => ctx.machine.api.spdk_wasm_bdev_get(name, f);
       const idx = bdevNames(ctx).indexOf(name);
       const zcopy = get(BDEV.zcopy) === 1;
@@ -85,6 +212,8 @@ export const bdevGetBdevs = defineMethod({
         driver_specific: {},
       };
     });
+    if (want !== undefined) return c;
+    return [...c, ...aioBdevs(m).map(aioBdevJson), ...lvolBdevs(m).map((l) => lvolBdevJson(m, l))];
   },
 });
 
@@ -98,4 +227,4 @@ export const bdevWaitForExamine = defineMethod({
   },
 });
 
-export const BDEV_RPC_METHODS = [bdevMallocCreate, bdevGetBdevs, bdevWaitForExamine] as const;
+export const BDEV_RPC_METHODS = [bdevMallocCreate, bdevAioCreate, bdevGetBdevs, bdevWaitForExamine] as const;

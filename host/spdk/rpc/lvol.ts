@@ -4,9 +4,13 @@
  * wasm/api/spdk_wasm_lvol.c. Plus `bdev_mem_create`, this model's stand-in for a base bdev.
  *
  * What differs from upstream, and why:
- * - There is no bdev layer under the blobstore yet, so an lvol store's base "bdev" is an
+ * - There is no bdev layer under the blobstore yet, so an lvol store's base "bdev" is either an
  *   in-memory disk made by `bdev_mem_create` (wasm/module/blob/mem: UT-style device with an
- *   unmap-zeroes switch). `bdev_name` names such a disk.
+ *   unmap-zeroes switch) or an AIO-like device on a host block device made by `bdev_aio_create`
+ *   (host/spdk/rpc/bdev.ts; wasm/module/blob/aio). `bdev_name` names such a device.
+ * - Operations on an AIO-backed store wait for the host kernel's block I/O: when the C has nothing
+ *   left to do but the op is not done, the world is run (virtual time passes) until it completes.
+ *   RPCs are called from outside the world's run loop (tests, the JSON config loader).
  * - vbdev_lvol is not modelled in C: an lvol's bdev name is its unique id (the uuid) and its one
  *   alias is "<lvs_name>/<lvol_name>", formed here from the C strings, exactly as vbdev_lvol
  *   registers them; methods taking a bdev name accept either.
@@ -20,12 +24,15 @@ import { cCallFailed, defineMethod, invalidParams, RUNTIME, RpcError, JSONRPC_ER
 type Lvs = Ptr<'spdk_lvol_store'>;
 type Lvol = Ptr<'spdk_lvol'>;
 
-interface MemBdev { name: string; disk: Ptr<'blob_mem_disk'>; blockSize: number; numBlocks: number }
+/** A base bdev an lvol store can sit on: an in-memory disk or the AIO-like device. */
+export type BaseBdev =
+  | { kind: 'mem'; name: string; disk: Ptr<'blob_mem_disk'>; blockSize: number; numBlocks: number }
+  | { kind: 'aio'; name: string; disk: Ptr<'blob_aio_disk'>; blockSize: number; numBlocks: number; filename: string; fallocate: boolean };
 
-/** Per machine: the in-memory base bdevs and which one each lvol store sits on. */
-const state = new WeakMap<SpdkMachine, { bdevs: Map<string, MemBdev>; base: Map<number, string> }>();
+/** Per machine: the base bdevs and which one each lvol store sits on. */
+const state = new WeakMap<SpdkMachine, { bdevs: Map<string, BaseBdev>; base: Map<number, string> }>();
 
-function machineState(m: SpdkMachine) {
+export function machineState(m: SpdkMachine) {
   let s = state.get(m);
   if (s === undefined) {
     s = { bdevs: new Map(), base: new Map() };
@@ -34,46 +41,57 @@ function machineState(m: SpdkMachine) {
   return s;
 }
 
-/** Polls the machine until an op handle (spdk_wasm_blob_op_*) completes. */
-function runOp(m: SpdkMachine, method: string, call: string, op: number): number {
+/** Virtual time an RPC may wait for host block I/O before it gives up. */
+const IO_WAIT_US = 60e6;
+
+/** Polls the machine until an op handle (spdk_wasm_blob_op_*) completes; when the C is idle and
+ *  the op still waits (host block I/O in flight), runs the world until it completes. */
+export function runOp(m: SpdkMachine, method: string, call: string, op: number): number {
   if (op === 0) throw new RpcError(JSONRPC_ERROR.INTERNAL_ERROR, `${method}: ${call}: out of memory`);
+  const done = () => m.api.spdk_wasm_blob_op_done(op as never) !== 0;
+  let waited = false;
   for (let i = 0; i < 10_000_000; i++) {
-    if (m.api.spdk_wasm_blob_op_done(op as never) !== 0) {
+    if (done()) {
       const rc = m.api.spdk_wasm_blob_op_rc(op as never);
       const result = m.api.spdk_wasm_blob_op_result(op as never);
       m.api.spdk_wasm_blob_op_free(op as never);
       if (rc !== 0) throw cCallFailed(method, call, rc);
       return result;
     }
-    m.pollOnce();
+    const r = m.pollOnce();
+    if (!r.busy && !done()) {
+      if (waited) break;
+      waited = true;
+      m.world.run(done, m.world.now + IO_WAIT_US);
+    }
   }
   throw new RpcError(JSONRPC_ERROR.INTERNAL_ERROR, `${method}: ${call} did not complete`);
 }
 
-const str = (m: SpdkMachine, addr: number) => (addr === 0 ? '' : m.mem.cstring(addr, 4096));
+export const str = (m: SpdkMachine, addr: number) => (addr === 0 ? '' : m.mem.cstring(addr, 4096));
 
-function lvsName(m: SpdkMachine, lvs: Lvs): string {
+export function lvsName(m: SpdkMachine, lvs: Lvs): string {
   return str(m, m.api.spdk_wasm_lvs_name(lvs));
 }
 
-function lvsUuid(m: SpdkMachine, lvs: Lvs): string {
+export function lvsUuid(m: SpdkMachine, lvs: Lvs): string {
   return str(m, m.api.spdk_wasm_lvs_uuid(lvs));
 }
 
-function stores(m: SpdkMachine): Lvs[] {
+export function stores(m: SpdkMachine): Lvs[] {
   const out: Lvs[] = [];
   for (let l = m.api.spdk_wasm_lvs_get_first(); l !== 0; l = m.api.spdk_wasm_lvs_get_next(l)) out.push(l);
   return out;
 }
 
-function lvolsOf(m: SpdkMachine, lvs: Lvs): Lvol[] {
+export function lvolsOf(m: SpdkMachine, lvs: Lvs): Lvol[] {
   const out: Lvol[] = [];
   for (let l = m.api.spdk_wasm_lvol_get_first(lvs); l !== 0; l = m.api.spdk_wasm_lvol_get_next(l)) out.push(l);
   return out;
 }
 
 /** The lvol a bdev name designates: its unique id (uuid) or its alias "<lvs>/<lvol>". */
-function findLvol(m: SpdkMachine, name: string): Lvol {
+export function findLvol(m: SpdkMachine, name: string): Lvol {
   const slash = name.indexOf('/');
   if (slash > 0) {
     const l = m.api.spdk_wasm_lvol_get_by_names(name.slice(0, slash), name.slice(slash + 1));
@@ -122,7 +140,7 @@ export const bdevMemCreate = defineMethod({
     const numBlocks = p['num_blocks'] as number;
     const disk = ctx.machine.api.spdk_wasm_mem_disk_create(numBlocks, blockSize, p['unmap_zeroes'] === false ? 0 : 1);
     if (disk === 0) throw new RpcError(JSONRPC_ERROR.INTERNAL_ERROR, `${this.name}: cannot allocate ${numBlocks} x ${blockSize} bytes`);
-    s.bdevs.set(name, { name, disk, blockSize, numBlocks });
+    s.bdevs.set(name, { kind: 'mem', name, disk, blockSize, numBlocks });
     return name;
   },
 });
@@ -131,7 +149,7 @@ export const bdevLvolCreateLvstore = defineMethod({
   name: 'bdev_lvol_create_lvstore',
   states: RUNTIME,
   params: [
-    { name: 'bdev_name', type: 'string', required: true, min: 1, doc: 'base bdev (from bdev_mem_create)' },
+    { name: 'bdev_name', type: 'string', required: true, min: 1, doc: 'base bdev (from bdev_mem_create or bdev_aio_create)' },
     { name: 'lvs_name', type: 'string', required: true, min: 1, max: NAME_MAX, doc: 'lvol store name' },
     { name: 'cluster_sz', type: 'uint32', min: 4096, doc: 'cluster size in bytes (default 4 MiB)' },
     { name: 'clear_method', type: 'string', choices: Object.keys(LVS_CLEAR), doc: 'how the data area is cleared at creation' },
@@ -145,7 +163,13 @@ export const bdevLvolCreateLvstore = defineMethod({
     if (bdev === undefined) throw new RpcError(-19, `${this.name}: parameter 'bdev_name': no bdev named "${p['bdev_name']}"`, { method: this.name, errno: -19 });
     if ([...s.base.values()].includes(bdev.name)) throw new RpcError(-1, `${this.name}: bdev "${bdev.name}" already holds an lvol store`, { method: this.name, errno: -1 });
     const clear = LVS_CLEAR[((p['clear_method'] as string | undefined) ?? 'unmap') as keyof typeof LVS_CLEAR];
-    const lvs = runOp(m, this.name, 'spdk_lvs_init', m.api.spdk_wasm_lvs_init(bdev.disk, p['lvs_name'] as string, (p['cluster_sz'] as number | undefined) ?? 0, clear, (p['num_md_pages_per_cluster_ratio'] as number | undefined) ?? 0)) as Lvs;
+    const clusterSz = (p['cluster_sz'] as number | undefined) ?? 0;
+    const ratio = (p['num_md_pages_per_cluster_ratio'] as number | undefined) ?? 0;
+    const storeName = p['lvs_name'] as string;
+    const op = bdev.kind === 'aio'
+      ? m.api.spdk_wasm_lvs_init_aio(bdev.disk, storeName, clusterSz, clear, ratio)
+      : m.api.spdk_wasm_lvs_init(bdev.disk, storeName, clusterSz, clear, ratio);
+    const lvs = runOp(m, this.name, 'spdk_lvs_init', op) as Lvs;
     s.base.set(lvs, bdev.name);
     return lvsUuid(m, lvs);
   },
