@@ -27,7 +27,6 @@ export type Lvol = Ptr<'spdk_lvol'>;
 export type AioDisk = Ptr<'blob_aio_disk'>;
 
 /** spdk_wasm_blob_info fields used here. */
-export const BLOB_INFO = { index: 0, numClusters: 1, allocated: 2, thin: 3, readOnly: 4, parent: 5 } as const;
 /** spdk_wasm_lvol_info fields used here. */
 export const LVOL_INFO = { numClusters: 0, allocated: 1, thin: 2, readOnly: 3, isSnapshot: 4, isClone: 5, refCount: 6, blobIndex: 7 } as const;
 /** enum spdk_blob_op_type */
@@ -70,33 +69,6 @@ export class BlobClient {
     const result = this.m.api.spdk_wasm_blob_op_result(h) >>> 0;
     this.m.api.spdk_wasm_blob_op_free(h);
     return { rc, result };
-  }
-
-  /** Creates a blob (thin or thick) with a `name` xattr, as bdev_lvol_create does; its index. */
-  *createBlob(bs: BlobStore, clusters: number, thin: boolean, name: string): Proc<number> {
-    const m = this.m;
-    const key = m.cstr('name');
-    const value = m.cstr(name);
-    try {
-      // The xattr is copied during the call, so the strings may go as soon as it returns.
-      const op = m.api.spdk_wasm_bs_create_blob(bs, clusters, thin ? 1 : 0, 1, 0, key, value, name.length + 1);
-      return yield* this.ok(op, `create ${name}`);
-    } finally {
-      m.free(key);
-      m.free(value);
-    }
-  }
-
-  *open(bs: BlobStore, index: number): Proc<Blob> {
-    return (yield* this.ok(this.m.api.spdk_wasm_bs_open_blob(bs, index), `open blob ${index}`)) as Blob;
-  }
-
-  *close(blob: Blob): Proc<void> {
-    yield* this.ok(this.m.api.spdk_wasm_blob_close(blob), 'close blob');
-  }
-
-  info(blob: Blob, f: keyof typeof BLOB_INFO): number {
-    return this.m.api.spdk_wasm_blob_info(blob, BLOB_INFO[f]);
   }
 
   /** Physical cluster behind blob cluster idx (0 = unallocated). */
