@@ -26,7 +26,6 @@ export type Lvs = Ptr<'spdk_lvol_store'>;
 export type Lvol = Ptr<'spdk_lvol'>;
 export type AioDisk = Ptr<'blob_aio_disk'>;
 
-/** spdk_wasm_blob_info fields used here. */
 /** spdk_wasm_lvol_info fields used here. */
 export const LVOL_INFO = { numClusters: 0, allocated: 1, thin: 2, readOnly: 3, isSnapshot: 4, isClone: 5, refCount: 6, blobIndex: 7 } as const;
 /** enum spdk_blob_op_type */
