@@ -6,7 +6,6 @@ import { performance } from 'node:perf_hooks';
 import { resolveParams } from '../host/scenarios/params.js';
 import { buildTestbed } from '../host/scenarios/testbed.js';
 import { ATTACH, NVME_HOST_IP, NVME_TARGET_IP, setupNvmeTcp, waitAttached } from '../host/scenarios/zcopy-threshold-nvme.js';
-import { zcopyThreshold } from '../host/scenarios/zcopy-threshold.js';
 import { tcpZcopyDisconnect } from '../host/scenarios/tcp-zcopy-disconnect.js';
 import { loadVariant } from '../host/spdk/node-loader.js';
 
@@ -15,8 +14,8 @@ const WORKLOAD = { randread: 1, write: 5 } as const;
 const COUNTER = { completed: 1, failed: 2 } as const;
 
 async function one(workload: keyof typeof WORKLOAD, ioSize: number, qd: number, ioCount: number): Promise<Record<string, number>> {
-  const opts = { variant: 'patched' as const, flavor: 'release' as const, seed: 1, params: resolveParams(zcopyThreshold, {}), load: loadVariant };
-  const tb = await buildTestbed(zcopyThreshold, opts, {
+  const opts = { variant: 'patched' as const, flavor: 'release' as const, seed: 1, params: {}, load: loadVariant };
+  const tb = await buildTestbed(opts, {
     mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
     machines: [{ name: 'host', ip: NVME_HOST_IP }, { name: 'target', ip: NVME_TARGET_IP }],
   });

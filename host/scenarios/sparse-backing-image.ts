@@ -107,7 +107,7 @@ export const sparseBackingImage: Scenario = {
     const replicas = p['replicas'] as number;
     const latencyUs = p['latency-us'] as number;
 
-    const tb = await buildTestbed(sparseBackingImage, opts, {
+    const tb = await buildTestbed(opts, {
       machines: [{ name: 'node', ip: '192.0.2.10' }],
       mss: 1448, latencyUs: 1, jitterUs: 0, lossPpm: 0, tsoBytes: 0,
     });
@@ -312,7 +312,7 @@ export const sparseBackingImage: Scenario = {
         if (r === 'done' || r === 'quiescent' || world.now >= DEADLINE_US) outcome = r;
         return outcome !== undefined;
       },
-      result: () => finishRun(tb, judge),
+      result: () => finishRun(tb, sparseBackingImage, judge),
       snapshot() {
         const dev = blk.device(topDevice.path);
         return {

@@ -68,7 +68,7 @@ export const tcpZcopyDisconnect: Scenario = {
   },
   async start(opts: RunOptions): Promise<Session> {
     const p = opts.params;
-    const tb = await buildTestbed(tcpZcopyDisconnect, opts, {
+    const tb = await buildTestbed(opts, {
       mss: p['mss'] as number, latencyUs: p['latency-us'] as number, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
       machines: [{ name: 'host', ip: HOST_IP }, { name: 'target', ip: TARGET_IP }],
     });
@@ -261,7 +261,7 @@ export const tcpZcopyDisconnect: Scenario = {
       }
     };
 
-    const result = (): RunResult => finishRun(tb, (crash) => {
+    const result = (): RunResult => finishRun(tb, tcpZcopyDisconnect, (crash) => {
       if (crash !== undefined) return crash;
       const j = observed ?? judge();
       if (phase === 'done' && p['long-run'] && observed?.reproduced === true) {

@@ -35,10 +35,9 @@ export interface Testbed {
   kernelCounters(name: string): Record<string, number>;
   started: number;
   opts: RunOptions;
-  scenario: Scenario;
 }
 
-export async function buildTestbed(scenario: Scenario, opts: RunOptions, cfg: TestbedConfig): Promise<Testbed> {
+export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promise<Testbed> {
   const started = performance.now();
   const world = new World(opts.seed, { keepTrace: opts.keepTrace ?? 0 });
   opts.onWorld?.(world);
@@ -76,7 +75,6 @@ export async function buildTestbed(scenario: Scenario, opts: RunOptions, cfg: Te
     links,
     started,
     opts,
-    scenario,
     machine(name) {
       const m = machines.get(name);
       if (m === undefined) throw new Error(`no machine named ${name}`);
@@ -105,7 +103,7 @@ export interface Judgement {
 }
 
 /** Builds the RunResult; a crash of any machine overrides the scenario's own judgement. */
-export function finishRun(tb: Testbed, judge: (crash: Judgement | undefined) => Judgement): RunResult {
+export function finishRun(tb: Testbed, scenario: Scenario, judge: (crash: Judgement | undefined) => Judgement): RunResult {
   const c = tb.crashed();
   const crash: Judgement | undefined = c === undefined ? undefined : {
     reproduced: true,
@@ -119,7 +117,7 @@ export function finishRun(tb: Testbed, judge: (crash: Judgement | undefined) => 
   for (const [name, m] of tb.machines) counters[`memPeak.${name}`] = m.peakMemoryBytes;
   const o = tb.opts;
   return {
-    scenario: tb.scenario.id,
+    scenario: scenario.id,
     variant: o.variant,
     flavor: o.flavor,
     seed: o.seed,
@@ -134,6 +132,6 @@ export function finishRun(tb: Testbed, judge: (crash: Judgement | undefined) => 
     traceHash: tb.world.trace.digest(),
     traceEvents: tb.world.trace.count,
     build: [...tb.machines.values()][0]?.variant.buildId ?? 'unknown',
-    replay: `npx spdk-wasm run ${tb.scenario.id} --variant ${o.variant}${o.flavor === 'asan' ? ' --flavor asan' : ''} --seed ${o.seed}${paramFlags(tb.scenario, o.params)}`,
+    replay: `npx spdk-wasm run ${scenario.id} --variant ${o.variant}${o.flavor === 'asan' ? ' --flavor asan' : ''} --seed ${o.seed}${paramFlags(scenario, o.params)}`,
   };
 }

@@ -138,7 +138,7 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
   const ioSize = p['io-size'] as number;
   const ioCount = p['io-count'] as number;
   const qd = p['queue-depth'] as number;
-  const tb = await buildTestbed(scenario, opts, {
+  const tb = await buildTestbed(opts, {
     mss: p['mss'] as number,
     latencyUs: p['latency-us'] as number,
     jitterUs: p['jitter-us'] as number,
@@ -251,7 +251,7 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
       if (r === 'done' || r === 'quiescent' || tb.world.now >= DEADLINE_US) outcome = r;
       return outcome !== undefined;
     },
-    result: () => finishRun(tb, judge),
+    result: () => finishRun(tb, scenario, judge),
     snapshot() {
       if (tb.crashed() !== undefined) return { crashed: true };
       return {

@@ -120,7 +120,7 @@ export const zcopyThreshold: Scenario = {
     if (p['mode'] === 'nvme-tcp') return startNvmeTcpMode(zcopyThreshold, opts, abi);
     const ioSize = p['io-size'] as number;
     const ioCount = p['io-count'] as number;
-    const tb = await buildTestbed(zcopyThreshold, opts, {
+    const tb = await buildTestbed(opts, {
       mss: p['mss'] as number,
       latencyUs: p['latency-us'] as number,
       jitterUs: p['jitter-us'] as number,
@@ -216,7 +216,7 @@ export const zcopyThreshold: Scenario = {
         if (r === 'done' || r === 'quiescent' || tb.world.now >= DEADLINE_US) outcome = r;
         return outcome !== undefined;
       },
-      result: () => finishRun(tb, judge),
+      result: () => finishRun(tb, zcopyThreshold, judge),
       snapshot() {
         if (tb.crashed() !== undefined) return { crashed: true };
         const got = receivedBytes();

@@ -1,17 +1,11 @@
 /** Test support for the NVMe/TCP suites: two machines (target + initiator) over the emulated wire. */
 import { expect } from 'vitest';
-import type { RunOptions, Scenario } from '../../../host/scenarios/contract.js';
+import type { RunOptions } from '../../../host/scenarios/contract.js';
 import { buildTestbed, type Testbed } from '../../../host/scenarios/testbed.js';
 import { ATTACH, NVME_HOST_IP, NVME_TARGET_IP, setupNvmeTcp, waitAttached, type NvmeTcpSetup } from '../../../host/scenarios/zcopy-threshold-nvme.js';
 import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
 import type { Fabric } from '../../../host/net/fabric.js';
-
-const HARNESS: Scenario = {
-  id: 'nvme-tcp-e2e', title: 'test', seedDoc: '', fix: '', oracle: 'safety', params: [],
-  start: () => { throw new Error('not a scenario'); },
-  run: () => { throw new Error('not a scenario'); },
-};
 
 export interface Pair {
   tb: Testbed;
@@ -22,7 +16,7 @@ export interface Pair {
 
 export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric) => void): Promise<Pair> {
   const opts: RunOptions = { variant: 'unpatched', flavor: 'release', seed, params: {}, load: loadVariant, onFabric };
-  const tb = await buildTestbed(HARNESS, opts, {
+  const tb = await buildTestbed(opts, {
     mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
     machines: [{ name: 'host', ip: NVME_HOST_IP }, { name: 'target', ip: NVME_TARGET_IP }],
   });
