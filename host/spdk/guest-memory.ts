@@ -3,16 +3,19 @@ import type { GuestMemory } from '../kernel/host-kernel.js';
 /** Typed access to a machine's linear memory that survives memory growth: every accessor checks
  *  whether the buffer was replaced and refreshes its views. */
 export class GuestView implements GuestMemory {
+  private buffer: ArrayBuffer | undefined;
   private u8: Uint8Array = new Uint8Array(0);
   private dv: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(private readonly current: () => Uint8Array) {}
+  /** `current` returns the memory's buffer now (a new one after each growth). */
+  constructor(private readonly current: () => ArrayBuffer) {}
 
   bytes(): Uint8Array {
-    const u8 = this.current();
-    if (u8.buffer !== this.u8.buffer || u8.byteLength !== this.u8.byteLength) {
-      this.u8 = u8;
-      this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    const buffer = this.current();
+    if (buffer !== this.buffer) {
+      this.buffer = buffer;
+      this.u8 = new Uint8Array(buffer);
+      this.dv = new DataView(buffer);
     }
     return this.u8;
   }

@@ -35,6 +35,10 @@ export class SpdkMachine implements Steppable {
   private mod: EmscriptenModule | undefined;
   private stderr: string[] = [];
   private reportStack: string | undefined;
+  /** Export lookups, cached per instance (a reboot clears them). */
+  private readonly exports = new Map<string, Fn>();
+  /** The instance's memory, for cheap growth checks in `mem`. */
+  private memory: WebAssembly.Memory | undefined;
   /** C trace events are forwarded here in addition to the world trace (tests use it). */
   onTrace: ((ev: string, a: number, b: number, c: number, d: number) => void) | undefined;
   private peakMemory = 0;
@@ -46,8 +50,8 @@ export class SpdkMachine implements Steppable {
     this.world = opts.world;
     this.variant = opts.variant;
     this.mem = new GuestView(() => {
-      if (this.mod === undefined) throw new Error(`machine ${this.name}: memory used before instantiation`);
-      return this.mod.HEAPU8;
+      if (this.memory === undefined) throw new Error(`machine ${this.name}: memory used before instantiation`);
+      return this.memory.buffer;
     });
   }
 
@@ -60,6 +64,8 @@ export class SpdkMachine implements Steppable {
   /** Discards the instance (and its kernel) and starts a fresh one. */
   async reboot(): Promise<void> {
     this.mod = undefined;
+    this.memory = undefined;
+    this.exports.clear();
     this.crash = undefined;
     this.stderr = [];
     this.reportStack = undefined;
@@ -86,7 +92,10 @@ export class SpdkMachine implements Steppable {
     this.mod = await variant.factory({
       instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) => {
         imports['host'] = hostImports;
-        WebAssembly.instantiate(variant.module, imports).then((inst) => done(inst, variant.module));
+        WebAssembly.instantiate(variant.module, imports).then((inst) => {
+          this.memory = findMemory(inst);
+          done(inst, variant.module);
+        });
         return {};
       },
       wasmOffsetData: variant.offsetData,
@@ -104,27 +113,45 @@ export class SpdkMachine implements Steppable {
   /** Calls a C export; a trap or abort marks the machine crashed and throws MachineCrashed. */
   call(fn: string, ...args: number[]): number {
     if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
-    const f = this.mod?.[`_${fn}`] as Fn | undefined;
-    if (f === undefined) throw new Error(`machine ${this.name}: no C export named ${fn}`);
-    // ASan's report runs deep inside the sanitizer; keep enough frames to reach the C code.
-    const limit = Error.stackTraceLimit;
-    if (this.variant.flavor === 'asan') Error.stackTraceLimit = 64;
+    let f = this.exports.get(fn);
+    if (f === undefined) {
+      f = this.mod?.[`_${fn}`] as Fn | undefined;
+      if (f === undefined) throw new Error(`machine ${this.name}: no C export named ${fn}`);
+      this.exports.set(fn, f);
+    }
+    if (this.variant.flavor === 'asan') return this.callAsan(f, args);
     try {
       return f(...args);
     } catch (err) {
-      this.crash = crashReport(err, this.stderr, this.reportStack);
-      this.world.record(this.name, 'crash', { kind: this.crash.kind, msg: this.crash.message.slice(0, 160) });
-      throw new MachineCrashed(this.name, this.crash);
+      throw this.crashed(err);
+    }
+  }
+
+  /** ASan's report runs deep inside the sanitizer: keep enough frames to reach the C code. */
+  private callAsan(f: Fn, args: number[]): number {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 64;
+    try {
+      return f(...args);
+    } catch (err) {
+      throw this.crashed(err);
     } finally {
       Error.stackTraceLimit = limit;
     }
   }
 
+  private crashed(err: unknown): MachineCrashed {
+    this.crash = crashReport(err, this.stderr, this.reportStack);
+    this.world.record(this.name, 'crash', { kind: this.crash.kind, msg: this.crash.message.slice(0, 160) });
+    return new MachineCrashed(this.name, this.crash);
+  }
+
   private bindApi(): SpdkApi {
     const api: Record<string, (...args: (number | string)[]) => unknown> = {};
     for (const [name, sig] of Object.entries(SPDK_API)) {
+      const hasString = sig.args.some((k) => k === 'str');
       api[name] = (...args) => {
-        const raw = sig.args.some((k) => k === 'str') ? this.callStr(name, ...args) : this.call(name, ...(args as number[]));
+        const raw = hasString ? this.callStr(name, ...args) : this.call(name, ...(args as number[]));
         switch (sig.ret as string) {
           case 'u32':
           case 'ptr':
@@ -154,7 +181,7 @@ export class SpdkMachine implements Steppable {
     try {
       const busy = this.call('spdk_wasm_poll_once') !== 0;
       const next = this.call('spdk_wasm_next_deadline_us');
-      const size = this.mod!.HEAPU8.byteLength;
+      const size = this.memory!.buffer.byteLength;
       if (size > this.peakMemory) this.peakMemory = size;
       return { busy, nextDeadline: next < 0 ? Infinity : next };
     } catch (err) {
@@ -165,7 +192,7 @@ export class SpdkMachine implements Steppable {
 
   /** Peak size of linear memory seen by pollOnce, in bytes. */
   get peakMemoryBytes(): number {
-    return Math.max(this.peakMemory, this.mod?.HEAPU8.byteLength ?? 0);
+    return Math.max(this.peakMemory, this.memory?.buffer.byteLength ?? 0);
   }
 
   /** Copies a NUL-terminated string into guest memory (freed with `free`). */
@@ -197,4 +224,10 @@ export class SpdkMachine implements Steppable {
       if (this.crash === undefined) for (const p of owned) this.free(p);
     }
   }
+}
+
+/** The instance's linear memory (emscripten exports it as "memory"). */
+function findMemory(inst: WebAssembly.Instance): WebAssembly.Memory {
+  for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) return v;
+  throw new Error('spdk-wasm: the module exports no memory');
 }
