@@ -21,8 +21,19 @@ import { variantDir, type EmscriptenFactory, type LoadedVariant } from './spdk/v
 interface LabSpec {
   /** Knob sets, each run over every seed (defaults first). */
   configs: { name: string; params: Record<string, string | number> }[];
+  /** Trace events counted during each run, as "machine:event" (the precondition may read them). */
+  events?: readonly string[];
   /** Why this run did not exercise the bug's path, or undefined when it did. */
-  precondition(r: RunResult): string | undefined;
+  precondition(r: RunResult, events: ReadonlyMap<string, number>): string | undefined;
+  /** What a run the replay's oracle calls clean must still show, or undefined when it does. */
+  stillBroken?(r: RunResult): string | undefined;
+  /** The reference fix when it is configuration rather than a patch in spdk-patches/. */
+  showFix?(): string;
+}
+
+/** The counters of one per-disk family ("allocated./dev/sda", ...) as [disk, value] pairs. */
+function perDisk(r: RunResult, family: string): [string, number][] {
+  return Object.entries(r.counters).filter(([k]) => k.startsWith(`${family}.`)).map(([k, v]) => [k.slice(family.length + 1), v]);
 }
 
 const LABS: Record<string, LabSpec> = {
@@ -37,12 +48,93 @@ const LABS: Record<string, LabSpec> = {
       return zc > 0 && copy > 0 ? undefined : `the run did not mix modes (${zc} MSG_ZEROCOPY and ${copy} copy sendmsg calls)`;
     },
   },
+  'tcp-zcopy-disconnect': {
+    configs: [
+      { name: 'defaults', params: {} },
+      { name: 'deep queue, slow link', params: { 'queue-depth': 32, 'latency-us': 500 } },
+    ],
+    events: ['target:spdk_bdev_zcopy_start', 'target:nvmf_tcp_req_delay_completion', 'target:nvmf_ctrlr_keep_alive_poll', 'target:tcp.abort'],
+    precondition(r, ev) {
+      const ack = r.counters['ackTimeoutMs'] ?? -1;
+      if (ack !== 0) return `nvmf_create_transport was given ack_timeout ${ack} ms; the lab runs the seed's configuration (0) so the fix has to be in the target`;
+      if ((r.counters['cutAtUs'] ?? -1) < 0) return 'the link never went down while a C2HData PDU was in flight (pdu_in_use)';
+      const zc = ev.get('target:spdk_bdev_zcopy_start') ?? 0;
+      return zc > 0 ? undefined : 'the target served no READ through bdev zcopy (spdk_bdev_zcopy_start never ran): zcopy is off, so the run proves nothing';
+    },
+    stillBroken(r) {
+      const q = r.counters['qpairs'] ?? 0;
+      const c = r.counters['controllers'] ?? 0;
+      const after = ((r.simulatedUs - (r.counters['cutAtUs'] ?? 0)) / 1e6).toFixed(1);
+      return q === 0 && c === 0 ? undefined : `${q} qpair(s) and ${c} controller(s) still exist ${after} s after the link went down (nothing released them)`;
+    },
+    showFix: tcpZcopyDisconnectFix,
+  },
+  'sparse-backing-image': {
+    configs: [
+      { name: 'defaults', params: {} },
+      { name: 'RAID1 of two replicas (#10135)', params: { replicas: 2 } },
+    ],
+    precondition(r) {
+      const c = r.counters;
+      if ((c['chunksSkipped'] ?? 0) === 0) return 'the copy skipped no zero chunk (not a sparse copy)';
+      const perCluster = (c['imageChunks'] ?? 0) / Math.max(1, c['clustersTotal'] ?? 1);
+      if ((c['dataChunks'] ?? 0) >= (c['clustersWithData'] ?? 0) * perCluster) return 'no written cluster mixes data with skipped zero blocks';
+      const clean = perDisk(r, 'unmapIgnoredBytes').filter(([, v]) => v === 0).map(([d]) => d);
+      if (clean.length > 0) return `the disk ${clean.join(', ')} held no stale bytes (no ignored unmap of a deleted lvol)`;
+      if ((c['writebackPages'] ?? 0) === 0 || (c['droppedPages'] ?? 0) === 0) return 'the page cache did not write back and drop at the last close';
+      return undefined;
+    },
+    stillBroken(r) {
+      const want = r.counters['expectedAllocated'] ?? -1;
+      const off = perDisk(r, 'allocated').filter(([, v]) => v !== want);
+      return off.length === 0 ? undefined
+        : `not sparse: num_allocated_clusters ${off.map(([d, v]) => `${v} on ${d}`).join(', ')}, want ${want} (only clusters the copy writes may be allocated)`;
+    },
+  },
 };
+
+/** tcp-zcopy-disconnect has no patch: upstream's answer is a transport option. Where it lives, from the tree. */
+function tcpZcopyDisconnectFix(): string {
+  /** The line of `file` matching `pattern`, with `before` and `after` lines around it, numbered. */
+  const at = (file: string, pattern: RegExp, before = 0, after = 0): string => {
+    const lines = readFileSync(join(root, file), 'utf8').split('\n');
+    const i = lines.findIndex((l) => pattern.test(l));
+    if (i < 0) return `  ${file}: (${pattern.source} not found)`;
+    const from = Math.max(0, i - before);
+    return lines.slice(from, i + 1 + after).map((l, k) => `  ${file}:${from + k + 1}: ${l}`).join('\n');
+  };
+  return [
+    '=== the reference fix of tcp-zcopy-disconnect is configuration (SPDK 79606bee4c "nvmf: introduce ack_timeout", v24.05; spdk#3309)',
+    '',
+    'Upstream did not change the request state machine. It added a transport option, and the mitigation is to set it:',
+    '',
+    '  scripts/rpc.py nvmf_create_transport -t tcp --zcopy --ack-timeout 5000',
+    '  (JSON-RPC: "nvmf_create_transport" {"trtype": "TCP", "zcopy": true, "ack_timeout": 5000})',
+    '',
+    'ack_timeout is in milliseconds (default 0 = off). nvmf_tcp_listen copies it into spdk_sock_opts.ack_timeout of the',
+    'listen socket; the sock layer sets TCP_USER_TIMEOUT from it, and accepted sockets inherit it (Linux dca43c75e7e5).',
+    'The kernel then fails a connection whose data stays unacknowledged for that long: ETIMEDOUT, write queue purged,',
+    'zero-copy pages released, so _req_pdu_write_done finally runs for the requests delayed in TCP_REQ_COMPLETED.',
+    'Without it, only tcp_retries2 (15, about 924.6 s) ends the connection.',
+    '',
+    'Where the patched variant applies it (ARCHITECTURE decision 2: the variant selects the configuration, the C is the same):',
+    at('host/scenarios/tcp-zcopy-disconnect.ts', /const ackTimeout = opts\.variant === 'patched'/, 1),
+    at('host/scenarios/tcp-zcopy-disconnect.ts', /spdk_wasm_nvmf_create_transport\(/),
+    at('wasm/api/spdk_wasm_nvmf.c', /opts\.ack_timeout = ack_timeout_ms/),
+    at('wasm/lib/nvmf/tcp.c', /opts\.ack_timeout = transport->opts\.ack_timeout/, 1, 1),
+    at('wasm/lib/sock/sock.c', /setsockopt\(fd, IPPROTO_TCP, TCP_USER_TIMEOUT/, 3),
+    at('host/kernel/tcp-output.ts', /s\.abort\(abi\.ETIMEDOUT, s\.userTimeoutMs/, 2),
+    '',
+    'Try it: npx spdk-wasm run tcp-zcopy-disconnect --variant patched --ack-timeout-ms 5000',
+    'The lab itself runs with ack_timeout 0 (the seed\'s configuration), so `check` passes only when the target\'s code',
+    'releases the requests on its own: see docs/labs/tcp-zcopy-disconnect.md, section 3.',
+  ].join('\n');
+}
 
 const USAGE = `usage:
   npm run lab -- check <id> [--seeds N]   build wasm/ as it is now and check the bug is gone
   npm run lab -- run <id> [--seed N] [--<knob> V ...]   one run of that build, beside the reference fix
-  npm run lab -- check <id> --show-fix    print the reference fix from spdk-patches/
+  npm run lab -- check <id> --show-fix    print the reference fix (spdk-patches/, or the configuration)
 labs: ${Object.keys(LABS).join(', ')}`;
 
 const root = packageRoot();
@@ -99,6 +191,24 @@ function runOn(v: LoadedVariant, scenario: Scenario, seed: number, params: Recor
   return scenario.run({ variant: 'unpatched', flavor: 'release', seed, params, load: async () => v });
 }
 
+/** One run of the built tree, counting the trace events the lab's precondition reads. */
+async function runCounting(v: LoadedVariant, scenario: Scenario, lab: LabSpec, seed: number, params: Record<string, ParamValue>): Promise<{ r: RunResult; events: Map<string, number> }> {
+  const events = new Map<string, number>();
+  if (lab.events === undefined || lab.events.length === 0) return { r: await runOn(v, scenario, seed, params), events };
+  const wanted = new Set(lab.events);
+  const session = await scenario.start({ variant: 'unpatched', flavor: 'release', seed, params, load: async () => v });
+  const stop = session.world.trace.subscribe((e) => {
+    const k = `${e.m}:${e.ev}`;
+    if (wanted.has(k)) events.set(k, (events.get(k) ?? 0) + 1);
+  });
+  try {
+    session.advance(Infinity);
+  } finally {
+    stop();
+  }
+  return { r: session.result(), events };
+}
+
 function labCommand(id: string, seed: number, raw: Record<string, string | number>): string {
   return `npm run lab -- run ${id} --seed ${seed}${Object.entries(raw).map(([k, v]) => ` --${k} ${v}`).join('')}`;
 }
@@ -111,10 +221,10 @@ async function check(id: string, seeds: number): Promise<number> {
   for (const c of lab.configs) {
     const params = resolveParams(scenario, c.params);
     for (let seed = 1; seed <= seeds; seed++) {
-      const r = await runOn(v, scenario, seed, params);
+      const { r, events } = await runCounting(v, scenario, lab, seed, params);
       runs++;
-      const missing = lab.precondition(r);
-      const why = r.reproduced ? `REPRODUCED (${r.oracle}): ${r.summary}` : missing;
+      const why = r.reproduced ? `REPRODUCED (${r.oracle}): ${r.summary}`
+        : lab.stillBroken?.(r) ?? lab.precondition(r, events);
       if (why !== undefined) failures.push({ r, why, cmd: labCommand(id, seed, c.params) });
     }
     say(`${c.name}: ${seeds} seeds done`);
@@ -164,7 +274,8 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'check') {
     labFor(id);
     if (showFix) {
-      console.log(referenceFix(id));
+      const spec = LABS[id]!;
+      console.log(spec.showFix !== undefined ? spec.showFix() : referenceFix(id));
       return 0;
     }
     const raw = flags.get('seeds') ?? '20';
