@@ -11,9 +11,19 @@ export interface Steppable {
 
 export type RunOutcome = 'done' | 'quiescent' | 'deadline';
 
-/** A busy machine costs no virtual time, but after this many busy rounds at one instant the
- *  clock moves 1 µs so a poller that always reports busy cannot stall the world. */
-const BUSY_ROUNDS_PER_US = 64;
+/** Thrown when machines keep reporting busy far beyond any healthy run: a livelock (e.g. a poller
+ *  that spins on a socket nothing will ever change) would otherwise crawl through virtual time at
+ *  1 µs per BUSY_ROUNDS_PER_US rounds and look like a hang. */
+export class WorldStalled extends Error {
+  constructor(readonly now: number, readonly busyRounds: number, readonly busy: string[]) {
+    super(`world stalled at ${now} µs: ${busy.join(', ') || 'a machine'} reported busy for ${busyRounds} rounds (livelock?)`);
+  }
+}
+
+/** A round in which some machine did work costs virtual time: after this many busy rounds at one
+ *  instant the clock moves 1 µs, about what a reactor iteration costs, so a poller that spins
+ *  without progress burns virtual time as it would burn a real core's. */
+const BUSY_ROUNDS_PER_US = 1;
 
 /**
  * The deterministic world (decision 4): virtual clock in µs, seeded PRNG, event queue, trace,
@@ -27,6 +37,11 @@ export class World {
   private readonly steppables: Steppable[] = [];
   /** Busy rounds run at the current instant (see BUSY_ROUNDS_PER_US). */
   private busyRounds = 0;
+  /** Busy rounds allowed over the world's life before it is declared stalled (WorldStalled). */
+  busyRoundBudget = 20_000_000;
+  private busyRoundsTotal = 0;
+  /** Names of the machines that reported busy in the latest round (for WorldStalled). */
+  private readonly busyInRound: string[] = [];
   /** The last round's poll results when `run` stopped before acting on them. */
   private pending: { busy: boolean; next: number } | undefined;
 
@@ -82,9 +97,13 @@ export class World {
         }
         let busy = false;
         let next = Infinity;
+        this.busyInRound.length = 0;
         for (const s of this.steppables) {
           const r = s.pollOnce();
-          busy ||= r.busy;
+          if (r.busy) {
+            busy = true;
+            this.busyInRound.push(s.name);
+          }
           if (r.nextDeadline < next) next = r.nextDeadline;
         }
         if (done()) return 'done';
@@ -92,6 +111,10 @@ export class World {
       }
       const t = Math.min(round.next, this.queue.peekTime());
       if (round.busy || t <= this.now) {
+        if (round.busy && ++this.busyRoundsTotal > this.busyRoundBudget) {
+          this.pending = round;
+          throw new WorldStalled(this.now, this.busyRoundsTotal, [...this.busyInRound]);
+        }
         if (this.busyRounds + 1 < BUSY_ROUNDS_PER_US) {
           this.busyRounds++;
           continue;

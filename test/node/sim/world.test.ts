@@ -82,3 +82,20 @@ describe('Prng', () => {
     expect(() => r.int(5, 4)).toThrow(RangeError);
   });
 });
+
+describe('World stall guard', () => {
+  it('a machine busy forever ends in WorldStalled naming it, not in a hang', async () => {
+    const { WorldStalled } = await import('../../../host/sim/world.js');
+    const w = new World(1);
+    w.busyRoundBudget = 10_000;
+    w.add({ name: 'spinner', pollOnce: () => ({ busy: true, nextDeadline: Infinity }) });
+    let err: unknown;
+    try {
+      w.run(() => false, 1e9);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WorldStalled);
+    expect(String(err)).toMatch(/spinner reported busy for 10001 rounds/);
+  });
+});
