@@ -19,14 +19,9 @@
 #include "spdk_internal/trace_host.h"
 
 #include "../lib/blob/blobstore.h"
+#include "spdk_wasm_op.h"
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
-
-struct blob_wasm_op {
-	int		done;
-	int		rc;
-	uint32_t	result;	/* blob index, or a pointer (bs, blob) */
-};
 
 static struct blob_wasm_op *
 op_new(void)
@@ -43,10 +38,7 @@ op_finish(struct blob_wasm_op *op, int rc, uint32_t result)
 	SPDK_WASM_TRACE("blob_op_done", op, (uint32_t)rc, result, 0);
 }
 
-/* For the other export files (spdk_wasm_lvol.c): their ops use the same handles. */
-struct blob_wasm_op *spdk_wasm_op_new(void);
-void spdk_wasm_op_finish(struct blob_wasm_op *op, int rc, uint32_t result);
-
+/* For the other export files (spdk_wasm_op.h): their ops use the same handles. */
 struct blob_wasm_op *
 spdk_wasm_op_new(void)
 {
@@ -219,14 +211,11 @@ fill_bstype(struct spdk_bs_type *t, const char *bstype)
 	}
 }
 
-/* spdk_bs_init on a new bs_dev over disk. cluster_sz bytes; num_md_pages 0 = one per cluster;
- * clear_method: enum bs_clear_method; bstype may be NULL. Result: the spdk_blob_store pointer. */
-SPDK_WASM_API struct blob_wasm_op *
-spdk_wasm_bs_init(struct blob_mem_disk *disk, uint32_t cluster_sz, uint32_t num_md_pages,
-		  int clear_method, const char *bstype)
+struct blob_wasm_op *
+spdk_wasm_bs_init_dev(struct spdk_bs_dev *dev, uint32_t cluster_sz, uint32_t num_md_pages,
+		      int clear_method, const char *bstype)
 {
 	struct blob_wasm_op *op = op_new();
-	struct spdk_bs_dev *dev = blob_mem_dev_create(disk);
 	struct spdk_bs_opts opts;
 
 	if (op == NULL || dev == NULL) {
@@ -245,12 +234,10 @@ spdk_wasm_bs_init(struct blob_mem_disk *disk, uint32_t cluster_sz, uint32_t num_
 	return op;
 }
 
-/* spdk_bs_load on a new bs_dev over disk; bstype NULL or "" = wildcard. */
-SPDK_WASM_API struct blob_wasm_op *
-spdk_wasm_bs_load(struct blob_mem_disk *disk, const char *bstype)
+struct blob_wasm_op *
+spdk_wasm_bs_load_dev(struct spdk_bs_dev *dev, const char *bstype)
 {
 	struct blob_wasm_op *op = op_new();
-	struct spdk_bs_dev *dev = blob_mem_dev_create(disk);
 	struct spdk_bs_opts opts;
 
 	if (op == NULL || dev == NULL) {
@@ -262,6 +249,23 @@ spdk_wasm_bs_load(struct blob_mem_disk *disk, const char *bstype)
 	fill_bstype(&opts.bstype, bstype);
 	spdk_bs_load(dev, &opts, op_bs_cpl, op);
 	return op;
+}
+
+/* spdk_bs_init on a new bs_dev over disk (arguments as spdk_wasm_bs_init_dev). Result: the
+ * spdk_blob_store pointer. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_bs_init(struct blob_mem_disk *disk, uint32_t cluster_sz, uint32_t num_md_pages,
+		  int clear_method, const char *bstype)
+{
+	return spdk_wasm_bs_init_dev(blob_mem_dev_create(disk), cluster_sz, num_md_pages, clear_method,
+				     bstype);
+}
+
+/* spdk_bs_load on a new bs_dev over disk; bstype NULL or "" = wildcard. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_bs_load(struct blob_mem_disk *disk, const char *bstype)
+{
+	return spdk_wasm_bs_load_dev(blob_mem_dev_create(disk), bstype);
 }
 
 /* spdk_bs_load over a bs_dev that claims blockcnt blocks (tests a device shorter than size). */

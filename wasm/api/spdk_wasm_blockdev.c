@@ -16,26 +16,9 @@
 #include "host.h"
 #include "host_blk.h"
 #include "../module/blob/aio/blob_aio.h"
+#include "spdk_wasm_op.h"
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
-
-/* Same layout as the handle of spdk_wasm_blob.c, whose exports read and free it. */
-struct blob_wasm_op {
-	int		done;
-	int		rc;
-	uint32_t	result;
-};
-
-static void
-blockdev_op_bs_cpl(void *cb_arg, struct spdk_blob_store *bs, int bserrno)
-{
-	struct blob_wasm_op *op = cb_arg;
-
-	op->done = 1;
-	op->rc = bserrno;
-	op->result = (uint32_t)(uintptr_t)bs;
-	SPDK_WASM_TRACE("blob_op_done", op, (uint32_t)bserrno, op->result, 0);
-}
 
 /* ---- the AIO-like device ---- */
 
@@ -82,58 +65,21 @@ spdk_wasm_aio_disk_counter(struct blob_aio_disk *disk, int which)
 	}
 }
 
-static void
-blockdev_fill_bstype(struct spdk_bs_type *t, const char *bstype)
-{
-	memset(t, 0, sizeof(*t));
-	if (bstype != NULL) {
-		strncpy(t->bstype, bstype, sizeof(t->bstype));
-	}
-}
-
 /* spdk_bs_init on a new bs_dev over the AIO disk (arguments as spdk_wasm_bs_init). Result: the
  * spdk_blob_store pointer. */
 SPDK_WASM_API struct blob_wasm_op *
 spdk_wasm_aio_bs_init(struct blob_aio_disk *disk, uint32_t cluster_sz, uint32_t num_md_pages,
 		      int clear_method, const char *bstype)
 {
-	struct blob_wasm_op *op = calloc(1, sizeof(*op));
-	struct spdk_bs_dev *dev = blob_aio_dev_create(disk);
-	struct spdk_bs_opts opts;
-
-	if (op == NULL || dev == NULL) {
-		free(op);
-		free(dev);
-		return NULL;
-	}
-	spdk_bs_opts_init(&opts, sizeof(opts));
-	opts.cluster_sz = cluster_sz;
-	if (num_md_pages != 0) {
-		opts.num_md_pages = num_md_pages;
-	}
-	opts.clear_method = (enum bs_clear_method)clear_method;
-	blockdev_fill_bstype(&opts.bstype, bstype);
-	spdk_bs_init(dev, &opts, blockdev_op_bs_cpl, op);
-	return op;
+	return spdk_wasm_bs_init_dev(blob_aio_dev_create(disk), cluster_sz, num_md_pages, clear_method,
+				     bstype);
 }
 
 /* spdk_bs_load from the AIO disk; bstype NULL or "" = wildcard. Result: the store pointer. */
 SPDK_WASM_API struct blob_wasm_op *
 spdk_wasm_aio_bs_load(struct blob_aio_disk *disk, const char *bstype)
 {
-	struct blob_wasm_op *op = calloc(1, sizeof(*op));
-	struct spdk_bs_dev *dev = blob_aio_dev_create(disk);
-	struct spdk_bs_opts opts;
-
-	if (op == NULL || dev == NULL) {
-		free(op);
-		free(dev);
-		return NULL;
-	}
-	spdk_bs_opts_init(&opts, sizeof(opts));
-	blockdev_fill_bstype(&opts.bstype, bstype);
-	spdk_bs_load(dev, &opts, blockdev_op_bs_cpl, op);
-	return op;
+	return spdk_wasm_bs_load_dev(blob_aio_dev_create(disk), bstype);
 }
 
 /* ---- a blob exposed to the host kernel ---- */

@@ -22,9 +22,7 @@
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
 
-struct blob_wasm_op;
-struct blob_wasm_op *spdk_wasm_op_new(void);
-void spdk_wasm_op_finish(struct blob_wasm_op *op, int rc, uint32_t result);
+#include "spdk_wasm_op.h"
 
 static void
 lvol_op_basic_cpl(void *cb_arg, int lvolerrno)
