@@ -168,6 +168,25 @@ blob_set_parent_snapshot_xattr(struct spdk_blob *blob, spdk_blob_id parent)
 	return rc;
 }
 
+/* Points blob at a new parent: the parent xattr and parent_id, the new back device (NULL when
+ * the blob no longer reads through anything), the clone list, and the old back device released.
+ * The blob is left dirty; the caller persists it. Returns the xattr update's rc. */
+static int
+blob_reparent(struct spdk_blob *blob, spdk_blob_id parent, struct spdk_bs_dev *new_dev)
+{
+	struct spdk_bs_dev *old_dev = blob->back_bs_dev;
+	int rc;
+
+	rc = blob_set_parent_snapshot_xattr(blob, parent);
+	blob->back_bs_dev = new_dev;
+	bs_blob_list_add(blob);
+	if (old_dev != NULL) {
+		old_dev->destroy(old_dev);
+	}
+	blob->state = SPDK_BLOB_STATE_DIRTY;
+	return rc;
+}
+
 /* ---- snapshot (spec §2.6) ---- */
 
 struct bs_snapshot_ctx {
@@ -584,7 +603,7 @@ bs_delete_snap_update_clone(struct bs_delete_snap_ctx *ctx)
 {
 	struct spdk_blob *snap = ctx->snapshot, *clone = ctx->clone;
 	uint64_t i, n = spdk_min(snap->active.num_clusters, clone->active.num_clusters);
-	struct spdk_bs_dev *old_dev;
+	struct spdk_bs_dev *new_dev;
 	int rc;
 
 	blob_freeze_io(clone);
@@ -609,19 +628,13 @@ bs_delete_snap_update_clone(struct bs_delete_snap_ctx *ctx)
 	/* Re-parent the clone to the snapshot's parent (or to nothing). */
 	bs_blob_list_remove_ids(ctx->bs, snap->id, clone->id);
 	bs_blob_list_remove_ids(ctx->bs, snap->parent_id, snap->id);
-	rc = blob_set_parent_snapshot_xattr(clone, snap->parent_id);
-	old_dev = clone->back_bs_dev;
 	if (ctx->parent != NULL) {
-		clone->back_bs_dev = bs_create_blob_bs_dev(ctx->parent);
+		new_dev = bs_create_blob_bs_dev(ctx->parent);
 		ctx->parent = NULL;
 	} else {
-		clone->back_bs_dev = bs_create_zeroes_dev();
+		new_dev = bs_create_zeroes_dev();
 	}
-	bs_blob_list_add(clone);
-	if (old_dev != NULL) {
-		old_dev->destroy(old_dev);
-	}
-	clone->state = SPDK_BLOB_STATE_DIRTY;
+	rc = blob_reparent(clone, snap->parent_id, new_dev);
 	if (rc != 0) {
 		bs_delete_snap_clone_sync_cpl(ctx, rc);
 		return;
@@ -823,27 +836,22 @@ static void
 bs_inflate_reparent(struct bs_inflate_ctx *ctx)
 {
 	struct spdk_blob *blob = ctx->blob;
-	struct spdk_bs_dev *old_dev = blob->back_bs_dev;
+	struct spdk_bs_dev *new_dev;
 	spdk_blob_id new_parent = SPDK_BLOBID_INVALID;
 	int rc;
 
 	bs_blob_list_remove(blob);
 	if (ctx->allocate_all) {
-		blob->back_bs_dev = NULL;
+		new_dev = NULL;
 		blob->invalid_flags &= ~SPDK_BLOB_THIN_PROV;
 	} else if (ctx->grandparent != NULL) {
 		new_parent = ctx->grandparent->id;
-		blob->back_bs_dev = bs_create_blob_bs_dev(ctx->grandparent);
+		new_dev = bs_create_blob_bs_dev(ctx->grandparent);
 		ctx->grandparent = NULL;
 	} else {
-		blob->back_bs_dev = bs_create_zeroes_dev();
+		new_dev = bs_create_zeroes_dev();
 	}
-	rc = blob_set_parent_snapshot_xattr(blob, new_parent);
-	bs_blob_list_add(blob);
-	if (old_dev != NULL) {
-		old_dev->destroy(old_dev);
-	}
-	blob->state = SPDK_BLOB_STATE_DIRTY;
+	rc = blob_reparent(blob, new_parent, new_dev);
 	if (rc != 0) {
 		bs_inflate_close_cpl(ctx, rc);
 		return;
