@@ -77,6 +77,27 @@ describe('tcp-zcopy-disconnect (seed 001)', () => {
   });
 });
 
+describe('reconnect after the link returns (ack_timeout already fired)', () => {
+  // Regression: a PDU whose send was aborted mid-way kept its sock request's offset; on the new
+  // connection the initiator then sent its Fabrics Connect without the first 72 bytes, the target
+  // answered C2HTermReq and busy-polled the half-closed socket for 30 s (upstream zeroes the whole
+  // PDU before reuse). Observed here on the wire: every target PDU header parses, no TermReq.
+  it.each([1, 2, 3])('seed %i: the new connection carries whole PDUs and I/O resumes', async (seed) => {
+    const events: { m: string; ev: string }[] = [];
+    const r = await tcpZcopyDisconnect.run({
+      variant: 'patched', flavor: 'release', seed, load: loadVariant,
+      params: resolveParams(tcpZcopyDisconnect, { 'restore-link-us': '3000000' }),
+      onWorld: (world) => { world.trace.subscribe((e) => { if (e.m === 'target') events.push({ m: e.m, ev: e.ev }); }); },
+    });
+    expect(r.reproduced).toBe(false);
+    expect(r.counters['stuckRequests']).toBe(0);
+    expect(events.filter((e) => e.ev === 'nvmf_tcp_send_c2h_term_req')).toEqual([]);
+    // A spinning poller would show as millions of group polls over the ~16 s after reconnect.
+    expect(events.filter((e) => e.ev === 'posix_sock_group_impl_poll').length).toBeLessThan(100_000);
+    expect(r.summary).toMatch(/READs completed/);
+  });
+});
+
 describe('determinism', () => {
   it('the same seed gives the same trace hash; different seeds differ', async () => {
     const a = await run('unpatched', 5);

@@ -77,7 +77,7 @@ static inline struct nvme_tcp_pdu *
 nvmf_tcp_req_pdu_init(struct spdk_nvmf_tcp_req *tcp_req)
 {
 	assert(tcp_req->pdu_in_use == false);
-	memset(tcp_req->pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(tcp_req->pdu, 0, sizeof(*tcp_req->pdu));
 	tcp_req->pdu->req = tcp_req;
 	tcp_req->pdu->qpair = SPDK_CONTAINEROF(tcp_req->req.qpair, struct spdk_nvmf_tcp_qpair, qpair);
 	return tcp_req->pdu;
@@ -305,7 +305,7 @@ nvmf_tcp_send_c2h_term_req(struct spdk_nvmf_tcp_qpair *tqpair, const uint8_t *hd
 	if (hdr != NULL) {
 		memcpy(tqpair->term_req_data, hdr, copy_len);
 	}
-	memset(rsp_pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(rsp_pdu, 0, sizeof(*rsp_pdu));
 	c2h_term_req = &rsp_pdu->hdr.term_req;
 	c2h_term_req->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_C2H_TERM_REQ;
 	c2h_term_req->common.hlen = sizeof(*c2h_term_req);
@@ -379,7 +379,7 @@ nvmf_tcp_icreq_handle(struct spdk_nvmf_tcp_transport *ttransport,
 	tqpair->cpda = spdk_min(ic_req->hpda, SPDK_NVME_TCP_CPDA_MAX);
 
 	rsp_pdu = tqpair->mgmt_pdu;
-	memset(rsp_pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(rsp_pdu, 0, sizeof(*rsp_pdu));
 	ic_resp = &rsp_pdu->hdr.ic_resp;
 	ic_resp->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_IC_RESP;
 	ic_resp->common.hlen = ic_resp->common.plen = sizeof(*ic_resp);
