@@ -28,7 +28,10 @@ export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric
 }
 
 /** Runs one I/O to completion; returns its status (sct << 8 | sc). */
-export function io(p: Pair, write: boolean, buf: number, lba: number, blocks: number): number {
+/** What io() and qf() need: the initiator machine, its controller id and the world. */
+export type Initiator = Pick<Pair, 'tb' | 'host' | 'id'>;
+
+export function io(p: Initiator, write: boolean, buf: number, lba: number, blocks: number): number {
   const slot = p.host.api.spdk_wasm_nvme_io_submit(p.id, write ? 1 : 0, buf, lba, blocks);
   expect(slot).toBeGreaterThanOrEqual(0);
   const EINPROGRESS = -26;
@@ -43,7 +46,7 @@ export function fill(m: SpdkMachine, at: number, len: number, salt: number): Uin
   return b;
 }
 
-export const qf = (p: Pair, which: number, f: number): number => p.host.api.spdk_wasm_nvme_qpair_field(p.id, which, f);
+export const qf = (p: Initiator, which: number, f: number): number => p.host.api.spdk_wasm_nvme_qpair_field(p.id, which, f);
 export const PDU = { ICReq: 0, ICResp: 1, CapsuleCmd: 4, CapsuleResp: 5, H2CData: 6, C2HData: 7, R2T: 9 };
 
 /** Writes then reads back `size` bytes at `lba`, byte for byte; returns the I/O qpair's PDU counts. */
