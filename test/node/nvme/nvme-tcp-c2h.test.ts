@@ -111,6 +111,55 @@ function scriptNextRead(p: ScriptedPair, answer: (c: PeerConn, cid: number) => v
 }
 
 describe('NVMe/TCP initiator: data digest errors on C2HData (scripted controller)', () => {
+  it('a bad DDGST on the SUCCESS C2HData completes the READ with TRANSIENT TRANSPORT ERROR; the qpair stays up', async () => {
+    const p = await scriptedPair({ ddgst: true });
+    scriptNextRead(p, (c, cid) => {
+      const pdu = c2hDataPdu({ cccid: cid, datao: 0, data: pattern(8 * KiB, 4), last: true, success: true }, c.dg);
+      pdu[pdu.length - 1] = pdu[pdu.length - 1]! ^ 0xff;
+      p.peer.send(c, pdu);
+    });
+    const r = read(p, 8 * KiB, 4);
+    expect(r.status).toBe(TRANSIENT_TRANSPORT_ERROR);
+    expect(qf(p, 1, 111)).toBe(1);
+    expect(p.peer.received(r.c, PDU.H2C_TERM_REQ)).toHaveLength(0);
+    // Not a connection failure: no reset, and the next READ on the same qpair is fine.
+    expect(p.host.api.spdk_wasm_nvme_ctrlr_field(p.id, 6)).toBe(0);
+    const again = read(p, 8 * KiB, 5);
+    expect(again.c).toBe(r.c);
+    expect(again.status).toBe(0);
+    expect(same(again.got, again.want)).toBe(true);
+  });
+
+  it('a bad DDGST on one of several C2HData followed by a CapsuleResp: the CQE is what completes the READ (upstream)', async () => {
+    // Upstream marks the request TRANSIENT TRANSPORT ERROR on the digest mismatch, and the
+    // CapsuleResp handler then copies the controller's CQE over it: only a C2HData carrying
+    // SUCCESS delivers the digest error to the caller.
+    const p = await scriptedPair({ ddgst: true });
+    scriptNextRead(p, (c, cid) => {
+      const data = pattern(8 * KiB, 6);
+      const first = c2hDataPdu({ cccid: cid, datao: 0, data: data.subarray(0, 4 * KiB) }, c.dg);
+      first[first.length - 2] = first[first.length - 2]! ^ 0x01;
+      p.peer.send(c, first);
+      p.peer.send(c, c2hDataPdu({ cccid: cid, datao: 4 * KiB, data: data.subarray(4 * KiB), last: true }, c.dg));
+      p.peer.resp(c, { cid });
+    });
+    const r = read(p, 8 * KiB, 6);
+    expect(qf(p, 1, 111)).toBe(1);
+    expect(r.status).toBe(0);
+    expect(p.peer.received(r.c, PDU.H2C_TERM_REQ)).toHaveLength(0);
+    expect(p.host.api.spdk_wasm_nvme_ctrlr_field(p.id, 6)).toBe(0);
+  });
+
+  it('a SUCCESS C2HData that ends short completes the READ without error (upstream sets only the P bit); the rest is untouched', async () => {
+    const p = await scriptedPair({ ddgst: true });
+    scriptNextRead(p, (c, cid) => p.peer.send(c, c2hDataPdu({ cccid: cid, datao: 0, data: pattern(4 * KiB, 8), last: true, success: true }, c.dg)));
+    const r = read(p, 8 * KiB, 8);
+    expect(r.status).toBe(0);
+    expect(same(r.got.subarray(0, 4 * KiB), pattern(4 * KiB, 8))).toBe(true);
+    expect(r.got.subarray(4 * KiB).every((b) => b === 0x5a)).toBe(true);
+    expect(p.peer.received(r.c, PDU.H2C_TERM_REQ)).toHaveLength(0);
+  });
+
   it('a bad HDGST on C2HData fails the qpair: H2CTermReq FES 3 (header digest error)', async () => {
     const p = await scriptedPair({ hdgst: true });
     p.peer.maxConns = 2;
@@ -142,6 +191,7 @@ const BAD: BadC2h[] = [
   { name: 'datao + datal beyond the buffer', pdus: (cid) => [{ cccid: cid, datao: 0, len: 4 * KiB }, { cccid: cid, datao: 4 * KiB, len: 8 * KiB }], fes: FES.DATA_TRANSFER_OUT_OF_RANGE, fei: 0, filled: 4 * KiB },
   { name: 'datal larger than the whole buffer', pdus: (cid) => [{ cccid: cid, datao: 0, len: 8 * KiB + 4 }], fes: FES.DATA_TRANSFER_OUT_OF_RANGE, fei: 0, filled: 0 },
   { name: 'cccid of no outstanding command', pdus: (cid) => [{ cccid: cid + 9, datao: 0, len: 8 * KiB, last: true, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 8, filled: 0 },
+  { name: 'SUCCESS without LAST_PDU', pdus: (cid) => [{ cccid: cid, datao: 0, len: 8 * KiB, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 0, filled: 0 },
 ];
 
 describe('NVMe/TCP initiator: C2HData outside the command fail the qpair, memory untouched (scripted controller)', () => {

@@ -273,7 +273,7 @@ nvme_tcp_req_pdu_init(struct nvme_tcp_req *tcp_req)
 	struct nvme_tcp_pdu *pdu = tcp_req->pdu;
 
 	assert(!tcp_req->pdu_in_use);
-	memset(pdu, 0, sizeof(*pdu));
+	memset(pdu, 0, offsetof(struct nvme_tcp_pdu, req));
 	pdu->req = tcp_req;
 	pdu->qpair = tcp_req->tqpair;
 	return pdu;
@@ -336,7 +336,7 @@ nvme_tcp_send_h2c_term_req(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *p
 	}
 	tqpair->flags.term_req_sent = 1;
 	memcpy(tqpair->term_req_data, pdu->hdr.raw, copy_len);
-	memset(rsp_pdu, 0, sizeof(*rsp_pdu));
+	memset(rsp_pdu, 0, offsetof(struct nvme_tcp_pdu, req));
 	rsp_pdu->req = NULL;
 	h2c_term_req = &rsp_pdu->hdr.term_req;
 	h2c_term_req->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_H2C_TERM_REQ;
@@ -598,6 +598,14 @@ nvme_tcp_c2h_data_hdr_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu 
 		error_offset = offsetof(struct spdk_nvme_tcp_c2h_data_hdr, cccid);
 		goto end;
 	}
+	if ((c2h_data->common.flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS) &&
+	    !(c2h_data->common.flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU)) {
+		SPDK_ERRLOG("Invalid flags 0x%x in c2h_data=%p: SUCCESS without LAST_PDU\n",
+			    c2h_data->common.flags, c2h_data);
+		fes = SPDK_NVME_TCP_TERM_REQ_FES_INVALID_HEADER_FIELD;
+		error_offset = offsetof(struct spdk_nvme_tcp_c2h_data_hdr, common);
+		goto end;
+	}
 	if (tcp_req->expected_datao != c2h_data->datao) {
 		SPDK_ERRLOG("Invalid datao %u for tcp_req(%p), expected %u\n", c2h_data->datao, tcp_req,
 			    tcp_req->expected_datao);
@@ -642,22 +650,23 @@ nvme_tcp_c2h_data_payload_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_
 {
 	struct nvme_tcp_req *tcp_req = pdu->req;
 	struct spdk_nvme_tcp_c2h_data_hdr *c2h_data = &pdu->hdr.c2h_data;
+	uint8_t flags = c2h_data->common.flags;
 
 	tcp_req->expected_datao += c2h_data->datal;
 	tqpair->c2h_bytes += c2h_data->datal;
-	if (!(c2h_data->common.flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS)) {
+	if (!(flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU)) {
 		return;
 	}
-	/* SUCCESS: this PDU is also the command's completion; no CapsuleResp follows. */
-	tqpair->c2h_success++;
-	memset(&tcp_req->rsp, 0, sizeof(tcp_req->rsp));
-	if (tcp_req->expected_datao != tcp_req->req->payload_size ||
-	    !(c2h_data->common.flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU)) {
-		tcp_req->rsp.status.sct = SPDK_NVME_SCT_GENERIC;
-		tcp_req->rsp.status.sc = SPDK_NVME_SC_DATA_TRANSFER_ERROR;
-	}
+	/* As upstream: P marks a transfer that ended short; only the status code can carry an
+	 * error here (a data digest mismatch), so a short SUCCESS still completes as success. */
+	tcp_req->rsp.status.p = tcp_req->expected_datao != tcp_req->req->payload_size;
 	tcp_req->rsp.cid = tcp_req->cid;
 	tcp_req->rsp.sqid = tqpair->qpair.id;
+	if (!(flags & SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS)) {
+		/* The CapsuleResp follows and its CQE replaces rsp. */
+		return;
+	}
+	tqpair->c2h_success++;
 	tcp_req->ordering.bits.data_recv = 1;
 	nvme_tcp_req_complete_safe(tcp_req);
 }
@@ -737,11 +746,12 @@ nvme_tcp_pdu_payload_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *
 	if (pdu->ddgst_enable) {
 		crc32c = nvme_tcp_pdu_calc_data_digest(pdu);
 		if (!MATCH_DIGEST_WORD(pdu->data_digest, crc32c)) {
-			/* The bytes cannot be trusted, nor the stream after them. */
+			/* datal framed the PDU, so the stream is still in step: only this
+			 * command fails (transient transport error); the qpair lives. */
 			SPDK_ERRLOG("data digest error on tqpair=(%p) with pdu=%p\n", tqpair, pdu);
 			tqpair->ddgst_errors++;
-			nvme_tcp_send_h2c_term_req(tqpair, pdu, SPDK_NVME_TCP_TERM_REQ_FES_HDGST_ERROR, 0);
-			return;
+			((struct nvme_tcp_req *)pdu->req)->rsp.status.sc =
+				SPDK_NVME_SC_TRANSIENT_TRANSPORT_ERROR;
 		}
 	}
 	nvme_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY);
@@ -1144,7 +1154,7 @@ nvme_tcp_qpair_icreq_send(struct nvme_tcp_qpair *tqpair)
 	struct spdk_nvme_tcp_ic_req *ic_req;
 	struct nvme_tcp_pdu *pdu = tqpair->send_pdu;
 
-	memset(pdu, 0, sizeof(*pdu));
+	memset(pdu, 0, offsetof(struct nvme_tcp_pdu, req));
 	pdu->req = NULL;
 	ic_req = &pdu->hdr.ic_req;
 	ic_req->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_IC_REQ;
