@@ -190,6 +190,8 @@ interface BadC2h {
 const BAD: BadC2h[] = [
   { name: 'datao + datal beyond the buffer', pdus: (cid) => [{ cccid: cid, datao: 0, len: 4 * KiB }, { cccid: cid, datao: 4 * KiB, len: 8 * KiB }], fes: FES.DATA_TRANSFER_OUT_OF_RANGE, fei: 0, filled: 4 * KiB },
   { name: 'datal larger than the whole buffer', pdus: (cid) => [{ cccid: cid, datao: 0, len: 8 * KiB + 4 }], fes: FES.DATA_TRANSFER_OUT_OF_RANGE, fei: 0, filled: 0 },
+  { name: 'a gap: datao skips ahead of the data received', pdus: (cid) => [{ cccid: cid, datao: 0, len: 2 * KiB }, { cccid: cid, datao: 4 * KiB, len: 4 * KiB, last: true, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 12, filled: 2 * KiB },
+  { name: 'an overlap: datao goes back', pdus: (cid) => [{ cccid: cid, datao: 0, len: 4 * KiB }, { cccid: cid, datao: 2 * KiB, len: 6 * KiB, last: true, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 12, filled: 4 * KiB },
   { name: 'cccid of no outstanding command', pdus: (cid) => [{ cccid: cid + 9, datao: 0, len: 8 * KiB, last: true, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 8, filled: 0 },
   { name: 'SUCCESS without LAST_PDU', pdus: (cid) => [{ cccid: cid, datao: 0, len: 8 * KiB, success: true }], fes: FES.INVALID_HEADER_FIELD, fei: 0, filled: 0 },
 ];

@@ -105,6 +105,19 @@ describe('NVMe/TCP initiator: H2CData answering R2Ts (scripted controller)', () 
     expect(write(p, 8 * KiB, 4).status).toBe(0);
   });
 
+  it('a second R2T sent while the first one\'s data is not all out yet is refused: its r2to is not where the data stands', async () => {
+    // The R2T check compares r2to with the data sent so far, before the R2T limit: with the
+    // first range needing two H2CData PDUs, the back-to-back second R2T is an invalid header.
+    const p = await scriptedPair({ maxh2cdata: 8 * KiB });
+    p.peer.maxConns = 2;
+    p.peer.plan.r2ts = () => [{ r2to: 0, r2tl: 16 * KiB }, { r2to: 16 * KiB, r2tl: 16 * KiB }];
+    p.peer.plan.r2tBackToBack = true;
+    const { status, c } = write(p, 32 * KiB, 6);
+    expect(status).toBe(ABORTED_SQ_DELETION);
+    p.tb.runUntil(() => c.closed, p.tb.world.now + 1e6);
+    const [t] = p.peer.received(c, PDU.H2C_TERM_REQ);
+    expect(termReq(t!)).toEqual({ fes: FES.INVALID_HEADER_FIELD, fei: 12 });
+  });
 });
 
 /** Takes over the next WRITE with `bad(cid)` as the controller's answer; returns the H2CTermReq. */
@@ -129,6 +142,7 @@ async function badR2t(bad: (cid: number) => Uint8Array, o: ScriptedTargetOpts = 
 
 describe('NVMe/TCP initiator: bad R2Ts fail the qpair (scripted controller)', () => {
   const cases: { name: string; r2t: (cid: number) => { cccid: number; ttag: number; r2to: number; r2tl: number }; fes: number; fei: number }[] = [
+    { name: 'r2to not where the data stands (4096, expected 0)', r2t: (cid) => ({ cccid: cid, ttag: 1, r2to: 4096, r2tl: 4096 }), fes: FES.INVALID_HEADER_FIELD, fei: 12 },
     { name: 'r2to + r2tl beyond the 16 KiB payload', r2t: (cid) => ({ cccid: cid, ttag: 1, r2to: 0, r2tl: 16 * KiB + 512 }), fes: FES.DATA_TRANSFER_OUT_OF_RANGE, fei: 0 },
     { name: 'cccid of no outstanding command', r2t: (cid) => ({ cccid: cid + 7, ttag: 1, r2to: 0, r2tl: 4096 }), fes: FES.INVALID_HEADER_FIELD, fei: 8 },
   ];

@@ -606,15 +606,21 @@ nvme_tcp_c2h_data_hdr_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu 
 		error_offset = offsetof(struct spdk_nvme_tcp_c2h_data_hdr, common);
 		goto end;
 	}
+	if (c2h_data->datal > tcp_req->req->payload_size) {
+		SPDK_ERRLOG("Invalid datal %u for tcp_req(%p): payload_size is %u\n", c2h_data->datal,
+			    tcp_req, tcp_req->req->payload_size);
+		fes = SPDK_NVME_TCP_TERM_REQ_FES_DATA_TRANSFER_OUT_OF_RANGE;
+		goto end;
+	}
 	if (tcp_req->expected_datao != c2h_data->datao) {
 		SPDK_ERRLOG("Invalid datao %u for tcp_req(%p), expected %u\n", c2h_data->datao, tcp_req,
 			    tcp_req->expected_datao);
-		fes = SPDK_NVME_TCP_TERM_REQ_FES_DATA_TRANSFER_OUT_OF_RANGE;
+		fes = SPDK_NVME_TCP_TERM_REQ_FES_INVALID_HEADER_FIELD;
 		error_offset = offsetof(struct spdk_nvme_tcp_c2h_data_hdr, datao);
 		goto end;
 	}
-	if (c2h_data->datal == 0 || c2h_data->datal > tcp_req->req->payload_size ||
-	    c2h_data->datao > tcp_req->req->payload_size - c2h_data->datal) {
+	/* datal 0 is refused too: upstream would sit in AWAIT_PDU_PAYLOAD on an empty payload. */
+	if (c2h_data->datal == 0 || c2h_data->datao > tcp_req->req->payload_size - c2h_data->datal) {
 		SPDK_ERRLOG("Invalid data range datao %u datal %u for a payload of %u\n", c2h_data->datao,
 			    c2h_data->datal, tcp_req->req->payload_size);
 		fes = SPDK_NVME_TCP_TERM_REQ_FES_DATA_TRANSFER_OUT_OF_RANGE;
@@ -689,7 +695,7 @@ nvme_tcp_r2t_hdr_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *pdu)
 	if (tcp_req->in_capsule_data || tcp_req->datao != r2t->r2to) {
 		SPDK_ERRLOG("Invalid R2T offset %u for tcp_req(%p), expected %u\n", r2t->r2to, tcp_req,
 			    tcp_req->datao);
-		fes = SPDK_NVME_TCP_TERM_REQ_FES_DATA_TRANSFER_OUT_OF_RANGE;
+		fes = SPDK_NVME_TCP_TERM_REQ_FES_INVALID_HEADER_FIELD;
 		error_offset = offsetof(struct spdk_nvme_tcp_r2t_hdr, r2to);
 		goto end;
 	}
