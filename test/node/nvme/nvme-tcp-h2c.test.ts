@@ -105,6 +105,20 @@ describe('NVMe/TCP initiator: H2CData answering R2Ts (scripted controller)', () 
     expect(write(p, 8 * KiB, 4).status).toBe(0);
   });
 
+  for (const ioZcopy of [true, false]) {
+    it(`a second R2T sent before the first one's H2CData write completed is served after it (r2t_waiting_h2c_complete), zero copy ${ioZcopy ? 'on' : 'off'}`, async () => {
+      const p = await scriptedPair({ maxh2cdata: 16 * KiB, ioZcopy });
+      p.peer.plan.r2ts = () => [{ r2to: 0, r2tl: 16 * KiB }, { r2to: 16 * KiB, r2tl: 16 * KiB }];
+      p.peer.plan.r2tBackToBack = true;
+      const { want, status, c } = write(p, 32 * KiB, 5);
+      expect(status).toBe(0);
+      expect(p.peer.received(c, PDU.H2C_TERM_REQ)).toHaveLength(0);
+      const h = h2cs(c);
+      expect(h.map((x) => [x.ttag, x.datao, x.datal, x.last])).toEqual([[1, 0, 16 * KiB, true], [2, 16 * KiB, 16 * KiB, true]]);
+      expect(Buffer.compare(Buffer.from(reassemble(h, 32 * KiB)), Buffer.from(want))).toBe(0);
+    });
+  }
+
   it('a second R2T sent while the first one\'s data is not all out yet is refused: its r2to is not where the data stands', async () => {
     // The R2T check compares r2to with the data sent so far, before the R2T limit: with the
     // first range needing two H2CData PDUs, the back-to-back second R2T is an invalid header.

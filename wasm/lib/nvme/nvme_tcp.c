@@ -37,6 +37,9 @@ struct nvme_tcp_req {
 	uint32_t				expected_datao;
 	uint32_t				r2tl_remain;
 	uint32_t				active_r2ts;
+	/* An R2T that came while the last H2CData of the previous one was being sent. */
+	uint16_t				ttag_r2t_next;
+	uint32_t				r2tl_remain_next;
 	bool					in_capsule_data;
 	/* The request's send PDU is with the socket (CapsuleCmd or H2CData). */
 	bool					pdu_in_use;
@@ -49,7 +52,9 @@ struct nvme_tcp_req {
 			uint8_t data_recv : 1;
 			/* An R2T arrived before send_ack: send H2CData once it comes. */
 			uint8_t h2c_send_waiting_ack : 1;
-			uint8_t reserved : 5;
+			/* ttag_r2t_next/r2tl_remain_next hold an R2T to serve next. */
+			uint8_t r2t_waiting_h2c_complete : 1;
+			uint8_t reserved : 4;
 		} bits;
 	} ordering;
 	struct nvme_tcp_pdu			*pdu;
@@ -409,6 +414,14 @@ nvme_tcp_qpair_h2c_data_send_complete(void *cb_arg)
 	assert(tcp_req->active_r2ts > 0);
 	tcp_req->active_r2ts--;
 	tcp_req->state = NVME_TCP_REQ_ACTIVE;
+	if (tcp_req->ordering.bits.r2t_waiting_h2c_complete) {
+		tcp_req->ordering.bits.r2t_waiting_h2c_complete = 0;
+		tcp_req->ttag = tcp_req->ttag_r2t_next;
+		tcp_req->r2tl_remain = tcp_req->r2tl_remain_next;
+		tcp_req->state = NVME_TCP_REQ_ACTIVE_R2T;
+		nvme_tcp_send_h2c_data(tcp_req);
+		return;
+	}
 	/* The response may have overtaken the last H2C write completion. */
 	nvme_tcp_req_complete_safe(tcp_req);
 }
@@ -708,6 +721,16 @@ nvme_tcp_r2t_hdr_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *pdu)
 	}
 	tcp_req->active_r2ts++;
 	if (tcp_req->active_r2ts > tqpair->maxr2t) {
+		if (tcp_req->state == NVME_TCP_REQ_ACTIVE_R2T && tcp_req->pdu_in_use) {
+			/* The controller saw all of the previous R2T's data before its last
+			 * H2CData write completed here: serve this one once it has. */
+			assert(tcp_req->active_r2ts == tqpair->maxr2t + 1);
+			tcp_req->ttag_r2t_next = r2t->ttag;
+			tcp_req->r2tl_remain_next = r2t->r2tl;
+			tcp_req->ordering.bits.r2t_waiting_h2c_complete = 1;
+			nvme_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY);
+			return;
+		}
 		SPDK_ERRLOG("Too many R2Ts (%u) for tcp_req(%p), maxr2t %u\n", tcp_req->active_r2ts,
 			    tcp_req, tqpair->maxr2t);
 		fes = SPDK_NVME_TCP_TERM_REQ_FES_R2T_LIMIT_EXCEEDED;
