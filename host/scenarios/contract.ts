@@ -72,7 +72,9 @@ export interface Session {
   snapshot(): Record<string, unknown>;
 }
 
-export interface Scenario {
+/** What a replay is, without the code that runs it (`<id>.info.ts`): enough for a page's controls,
+ *  URL parsing and the index, so a browser's main thread never loads the run code. */
+export interface ScenarioInfo {
   id: string;
   title: string;
   /** The seed write-up it replays (shared/seeds/...). */
@@ -84,6 +86,9 @@ export interface Scenario {
   params: readonly ParamSpec[];
   /** Cross-parameter checks beyond each ParamSpec's range; returns a one-line error or undefined. */
   validate?(params: Record<string, ParamValue>): string | undefined;
+}
+
+export interface Scenario extends ScenarioInfo {
   /** Sets the world up and returns a session at virtual time 0. */
   start(opts: RunOptions): Promise<Session>;
   /** start() then advance() to the end. */

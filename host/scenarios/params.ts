@@ -1,11 +1,11 @@
-import type { ParamSpec, ParamValue, Scenario } from './contract.js';
+import type { ParamSpec, ParamValue, ScenarioInfo } from './contract.js';
 
 /** Error for bad scenario input: the message is one line, fit to print as is. */
 export class UsageError extends Error {}
 
 /** Defaults for every parameter, overridden by `raw` (strings from a CLI or URL). Unknown names,
  *  non-numbers and out-of-range values are rejected with a message naming the parameter. */
-export function resolveParams(scenario: Scenario, raw: Record<string, string | number | boolean>): Record<string, ParamValue> {
+export function resolveParams(scenario: ScenarioInfo, raw: Record<string, string | number | boolean>): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
   for (const p of scenario.params) out[p.name] = p.default;
   for (const [name, value] of Object.entries(raw)) {
@@ -56,7 +56,7 @@ export function parseSeed(s: string): number {
 }
 
 /** The CLI flags that reproduce a parameter set (only values that differ from the defaults). */
-export function paramFlags(scenario: Scenario, params: Record<string, ParamValue>): string {
+export function paramFlags(scenario: ScenarioInfo, params: Record<string, ParamValue>): string {
   return scenario.params
     .filter((p) => params[p.name] !== undefined && params[p.name] !== p.default)
     .map((p) => ` --${p.name} ${String(params[p.name])}`)

@@ -30,7 +30,8 @@ import { bytesSource } from '../longhorn/http-handler.js';
 import { Raid1Backend } from '../longhorn/raid1.js';
 import { Sha512, sha512Hex } from '../longhorn/sha512.js';
 import type { Prng } from '../sim/prng.js';
-import { runToEnd, type ParamSpec, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { sparseBackingImageInfo } from './sparse-backing-image.info.js';
 import { buildTestbed, finishRun, type Judgement } from './testbed.js';
 
 const MiB = 1 << 20;
@@ -38,14 +39,6 @@ const BLOCK = 4096;
 const BLOCKS_PER_CLUSTER = MiB / BLOCK;
 /** Virtual-time budget: far beyond a healthy run, so reaching it means stuck. */
 const DEADLINE_US = 600e6;
-
-const PARAMS: readonly ParamSpec[] = [
-  { name: 'image-mib', kind: 'int', default: 4, min: 1, max: 12, help: 'backing image size in MiB (1 MiB clusters, 4 KiB blocks)' },
-  { name: 'write-zero', kind: 'bool', default: false, help: 'IdleTimeoutCopy writeZero: true writes zero chunks too (the old workaround: correct, not sparse)' },
-  { name: 'unmap', kind: 'bool', default: false, help: 'the AIO disk supports unmap (bdev_aio with fallocate): deleted lvols leave zeroes' },
-  { name: 'replicas', kind: 'int', default: 1, min: 1, max: 2, help: '2: RAID1 of two replica heads on two disks with different stale bytes (#10135)' },
-  { name: 'latency-us', kind: 'int', default: 10, min: 0, max: 100_000, help: 'host disk latency per command (virtual µs)' },
-];
 
 interface Disk {
   index: number;
@@ -90,12 +83,7 @@ interface Observed {
 }
 
 export const sparseBackingImage: Scenario = {
-  id: 'sparse-backing-image',
-  title: 'backing-image checksum changes after the writer closes the device (stale bytes in sparse clusters)',
-  seedDoc: 'shared/seeds/003_c65043a48524a773.txt',
-  fix: 'longhorn/spdk dc7fa5938 (longhorn#9876, #10135)',
-  oracle: 'safety',
-  params: PARAMS,
+  ...sparseBackingImageInfo,
   run(opts: RunOptions): Promise<RunResult> {
     return runToEnd(sparseBackingImage, opts);
   },

@@ -10,7 +10,8 @@
 import * as abi from '../gen/abi.js';
 import type { HostKernel } from '../kernel/host-kernel.js';
 import type { SpdkMachine } from '../spdk/machine.js';
-import { runToEnd, type ParamSpec, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { zcopyThresholdInfo } from './zcopy-threshold.info.js';
 import { buildTestbed, finishRun, type Judgement } from './testbed.js';
 import type { RunOutcome } from '../sim/world.js';
 import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js';
@@ -20,21 +21,6 @@ const TARGET_IP = '192.0.2.2';
 const HOST_IP = '192.0.2.1';
 /** Not NVMe/TCP's 4420: this mode sends raw pattern bytes, and tshark would dissect 4420 as NVMe/TCP. */
 const PORT = 5201;
-
-const PARAMS: readonly ParamSpec[] = [
-  { name: 'mode', kind: 'enum', default: 'sock', choices: ['sock', 'nvme-tcp'], help: 'sock: raw writes through the posix sock layer; nvme-tcp: bdevperf verify through an NVMe/TCP initiator and the real target (the target\'s C2HData goes zero copy)' },
-  { name: 'threshold', kind: 'int', default: 8192, min: 0, max: 1 << 24, help: 'sock_impl_set_options zerocopy_threshold (bytes; 0 = always zero copy)' },
-  { name: 'io-size', kind: 'int', default: 131072, min: 4096, max: 1 << 20, help: 'bytes per write (multiple of 4096)' },
-  { name: 'io-count', kind: 'int', default: 16, min: 1, max: 1024, help: 'number of writes' },
-  { name: 'queue-depth', kind: 'int', default: 1, min: 1, max: 64, help: 'writes outstanding at once' },
-  { name: 'mss', kind: 'int', default: 1448, min: 536, max: 9000, help: 'TCP maximum segment size' },
-  { name: 'tso', kind: 'int', default: 65536, min: 0, max: 65536, help: 'NIC segmentation offload size in bytes (0 = one MSS per frame)' },
-  { name: 'sndbuf', kind: 'int', default: 126976, min: 4096, max: 1 << 24, help: 'sender SO_SNDBUF (send_buf_size); below io-size it splits each write' },
-  { name: 'zcopy', kind: 'bool', default: true, help: 'enable_zerocopy_send_server/client on both ends' },
-  { name: 'latency-us', kind: 'int', default: 20, min: 1, max: 1_000_000, help: 'one-way link latency' },
-  { name: 'jitter-us', kind: 'int', default: 6, min: 0, max: 1_000_000, help: 'random extra latency per frame (from the seed)' },
-  { name: 'loss-ppm', kind: 'int', default: 0, min: 0, max: 500_000, help: 'frame loss, parts per million (retransmits re-read memory)' },
-];
 
 /** One sendmsg() the sender's kernel accepted, in stream offsets. */
 interface Chunk {
@@ -99,19 +85,7 @@ class SendWatch {
 }
 
 export const zcopyThreshold: Scenario = {
-  id: 'zcopy-threshold',
-  title: 'zero-copy request completed before its MSG_ZEROCOPY notification (threshold + split write)',
-  seedDoc: 'shared/seeds/000_9f3440e1bd27913d.txt',
-  fix: 'SPDK a1f20e789f (spdk#3610)',
-  oracle: 'safety',
-  params: PARAMS,
-  validate(p) {
-    const io = p['io-size'] as number;
-    if (io % 4096 !== 0) return `--io-size must be a multiple of 4096, got ${io}`;
-    if (io * (p['io-count'] as number) > 256 * 1024 * 1024) return '--io-size x --io-count must stay within 256 MiB (the target keeps every byte to verify it)';
-    if (p['mode'] === 'nvme-tcp' && io > 131072) return `--io-size must be at most 131072 in nvme-tcp mode (the target's max_io_size), got ${io}`;
-    return undefined;
-  },
+  ...zcopyThresholdInfo,
   run(opts: RunOptions): Promise<RunResult> {
     return runToEnd(zcopyThreshold, opts);
   },

@@ -1,9 +1,9 @@
-/** The index page: every replay (SCENARIOS) with links to its page in both variants. */
-import { SCENARIOS } from '../../scenarios/index.js';
+/** The index page: every replay (the catalog) with links to its page in both variants. */
+import { CATALOG } from '../../scenarios/catalog.js';
 import { h } from './dom.js';
 
 const list = h('ul', { class: 'replays', id: 'replays' },
-  ...SCENARIOS.map((s) => {
+  ...CATALOG.map((s) => {
     const href = (variant: string): string => `replay.html?replay=${encodeURIComponent(s.id)}&variant=${variant}`;
     return h('li', { 'data-replay': s.id },
       h('h2', {}, h('a', { href: href('unpatched') }, s.id)),

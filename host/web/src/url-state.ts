@@ -3,8 +3,8 @@
  * differ from the defaults), so a shared link reproduces the run exactly. Bad values are reported one
  * line each and replaced by defaults; they never stop the page.
  */
-import type { ParamValue, Scenario } from '../../scenarios/contract.js';
-import { findScenario, SCENARIOS } from '../../scenarios/index.js';
+import { CATALOG, findInfo } from '../../scenarios/catalog.js';
+import type { ParamValue, ScenarioInfo } from '../../scenarios/contract.js';
 import { paramFlags, parseSeed, resolveParams } from '../../scenarios/params.js';
 import { isFlavor, isVariant, type Flavor, type Variant } from '../../spdk/variant.js';
 
@@ -12,7 +12,7 @@ export const SPEEDS = ['1', '5', '20', '100', '1000', 'max'] as const;
 export type Speed = (typeof SPEEDS)[number];
 
 export interface PageState {
-  scenario: Scenario;
+  scenario: ScenarioInfo;
   variant: Variant;
   flavor: Flavor;
   seed: number;
@@ -23,7 +23,7 @@ export interface PageState {
 
 const RESERVED = new Set(['replay', 'variant', 'flavor', 'seed', 'speed']);
 
-export function defaultState(scenario: Scenario = SCENARIOS[0]!): PageState {
+export function defaultState(scenario: ScenarioInfo = CATALOG[0]!): PageState {
   return { scenario, variant: 'unpatched', flavor: 'release', seed: 1, params: resolveParams(scenario, {}), speed: '20' };
 }
 
@@ -34,11 +34,11 @@ function message(err: unknown): string {
 export function parseUrl(search: string): { state: PageState; problems: string[] } {
   const q = new URLSearchParams(search);
   const problems: string[] = [];
-  let scenario = SCENARIOS[0]!;
+  let scenario = CATALOG[0]!;
   const id = q.get('replay');
   if (id !== null) {
     try {
-      scenario = findScenario(id);
+      scenario = findInfo(id);
     } catch (err) {
       problems.push(`${message(err).replace(/^unknown scenario/, 'unknown replay')}; showing ${scenario.id}`);
     }
