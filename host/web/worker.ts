@@ -74,6 +74,11 @@ function advance(c: Current, req: StepRequest): void {
 }
 
 const api: DemoWorker = {
+  async preload(base, variant, flavor) {
+    // A failure here is reported by the start that needs the variant.
+    loaderFor(base)(variant, flavor).catch(() => {});
+  },
+
   async start(cfg: WorldConfig): Promise<WorldInfo> {
     current = undefined;
     const t0 = performance.now();
@@ -98,6 +103,7 @@ const api: DemoWorker = {
       skipped: c.pending.skipped,
       totalEvents: c.session.world.trace.count,
       snapshot: c.session.snapshot(),
+      probe: c.probe.collect?.(c.session),
       result: c.finished ? c.session.result() : undefined,
       wallMs: 0,
     };

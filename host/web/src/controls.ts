@@ -35,7 +35,7 @@ export class Controls {
       pause: h('button', { type: 'button', id: 'btn-pause', onclick: () => act.pause() }, '⏸ Pause'),
       step: h('button', { type: 'button', id: 'btn-step', onclick: () => act.step() }, '⏭ Step'),
     };
-    const speed = select('speed', SPEEDS, state.speed, (v) => (v === 'max' ? 'max' : `${v} µs/frame`));
+    const speed = select('speed', SPEEDS, state.speed, speedLabel);
     speed.addEventListener('change', () => act.speed(speed.value as Speed));
     const seed = h('input', { name: 'seed', id: 'ctl-seed', type: 'number', min: 0, max: 4294967295, value: state.seed });
     this.fields.set('seed', seed);
@@ -110,4 +110,10 @@ export class Controls {
     this.buttons.pause.disabled = s !== 'running';
     this.buttons.step.disabled = !(s === 'ready' || s === 'paused' || s === 'running');
   }
+}
+
+function speedLabel(v: string): string {
+  if (v === 'max') return 'max';
+  const us = Number(v);
+  return us >= 1000 ? `${us / 1000} ms/frame` : `${us} µs/frame`;
 }

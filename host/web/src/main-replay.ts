@@ -113,10 +113,10 @@ function fail(err: unknown): void {
   client.restart();
 }
 
-/** One step; false when the run is over or another world replaced this one. */
-async function step(req: StepRequest, gen: number): Promise<boolean> {
+/** One step; undefined when another world replaced this one. */
+async function step(req: StepRequest, gen: number): Promise<StepBatch | undefined> {
   const batch: StepBatch = await client.api.step(req);
-  if (gen !== generation) return false;
+  if (gen !== generation) return undefined;
   totalSkipped += batch.skipped;
   probe.now = batch.now;
   view?.update(batch);
@@ -124,9 +124,8 @@ async function step(req: StepRequest, gen: number): Promise<boolean> {
   if (batch.finished) {
     setStatus('finished');
     if (batch.result !== undefined) verdict.show(batch.result);
-    return false;
   }
-  return true;
+  return batch;
 }
 
 const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
@@ -135,10 +134,14 @@ async function run(): Promise<void> {
   const gen = generation;
   setStatus('running');
   try {
+    // A slice in which nothing drawable happened is followed by a step to the next drawn event,
+    // so idle stretches (a retransmission backoff, a keep-alive timeout) pass at once.
+    let idle = false;
     while (probe.status === 'running' && gen === generation) {
       const max = state.speed === 'max';
-      const more = await step({ kind: 'time', sliceUs: max ? 2000 : Number(state.speed) }, gen);
-      if (!more) return;
+      const batch = await step(idle ? { kind: 'event' } : { kind: 'time', sliceUs: max ? 2000 : Number(state.speed) }, gen);
+      if (batch === undefined || batch.finished) return;
+      idle = batch.events.length === 0;
       if (!max) await nextFrame();
       else await new Promise((r) => setTimeout(r, 0));
     }

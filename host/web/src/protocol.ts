@@ -37,6 +37,8 @@ export interface StepBatch {
   /** Events recorded since the world started. */
   totalEvents: number;
   snapshot: Record<string, unknown>;
+  /** The replay probe's own observations (replays/probes.ts), if it has any. */
+  probe?: unknown;
   /** The verdict, once finished. */
   result?: RunResult;
   /** Wall time the worker spent in this step. */
@@ -54,6 +56,8 @@ export interface Measurement {
 }
 
 export interface DemoWorker {
+  /** Starts fetching and compiling a variant before the page asks for a world (no result). */
+  preload(wasmBase: string, variant: Variant, flavor: Flavor): Promise<void>;
   /** Discards any current world and sets up a new one at virtual time 0. */
   start(cfg: WorldConfig): Promise<WorldInfo>;
   step(req: StepRequest): Promise<StepBatch>;

@@ -8,7 +8,7 @@ import type { ParamValue, ScenarioInfo } from '../../scenarios/contract.js';
 import { paramFlags, parseSeed, resolveParams } from '../../scenarios/params.js';
 import { isFlavor, isVariant, type Flavor, type Variant } from '../../spdk/variant.js';
 
-export const SPEEDS = ['1', '5', '20', '100', '1000', 'max'] as const;
+export const SPEEDS = ['1', '5', '20', '100', '1000', '10000', '100000', 'max'] as const;
 export type Speed = (typeof SPEEDS)[number];
 
 export interface PageState {

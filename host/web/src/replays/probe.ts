@@ -10,6 +10,8 @@ export interface ReplayProbe {
   attach(world: World): void;
   /** Answers a view's query about the current world (plain JSON). */
   inspect(session: Session, query: Record<string, number>): unknown;
+  /** What the probe observed since the last step beyond the trace (plain JSON), sent with the step. */
+  collect?(session: Session): unknown;
 }
 
 /** For a replay without its own probe: everything is drawn, nothing to inspect. */

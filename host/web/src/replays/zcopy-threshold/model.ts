@@ -5,6 +5,7 @@
  * of a sequence diagram, and the counters.
  */
 import type { TraceEvent } from '../../../../sim/trace.js';
+import type { Row } from '../../views/sequence.js';
 
 export type ReqList = 'queued_reqs' | 'pending_reqs' | 'complete';
 
@@ -31,10 +32,6 @@ export interface Chunk {
   zc: boolean;
   id: number;
 }
-
-export type Row =
-  | { t: number; kind: 'seg'; toTarget: boolean; label: string; dropped?: string; data: boolean }
-  | { t: number; kind: 'note'; side: 'host' | 'target'; label: string; tone: 'zc' | 'copy' | 'notify' | 'read' | 'done' | 'bad' | 'retx' };
 
 export const COUNTER_LABELS: Record<string, string> = {
   dataSegments: 'data segments',

@@ -1,13 +1,13 @@
 /** The zcopy-threshold page: wire, requests, buffers, bytes and counters, all from the step batches. */
 import { h, panel } from '../../dom.js';
 import { CountersView } from '../../views/counters.js';
+import { SequenceView } from '../../views/sequence.js';
 import type { ReplayViewFactory } from '../view.js';
 import { BuffersView, type WriteSnap } from './buffers.js';
 import { HexView } from './hex.js';
 import { COUNTER_LABELS, ZcopyModel } from './model.js';
 import type { HexWindow } from './probe.js';
 import { RequestsView } from './requests.js';
-import { SequenceView } from './sequence.js';
 
 export const zcopyThresholdView: ReplayViewFactory = (root, ctx) => {
   const model = new ZcopyModel();
@@ -16,7 +16,7 @@ export const zcopyThresholdView: ReplayViewFactory = (root, ctx) => {
   const buffers = new BuffersView();
   const hex = new HexView();
   const seqBox = h('div', { class: 'sequence-box', id: 'sequence' });
-  const sequence = new SequenceView(seqBox);
+  const sequence = new SequenceView(seqBox, { host: 'host (initiator, zero-copy sender)', target: 'target' });
   let selected = { write: 0, offset: 0, chosen: false };
   let writes: WriteSnap[] = [];
   let inFlight = false;
