@@ -1,0 +1,34 @@
+/** The tcp-zcopy-disconnect page: timeline, requests, wire and counters, all from the step batches. */
+import { h, panel } from '../../dom.js';
+import { CountersView } from '../../views/counters.js';
+import { SequenceView, WIDE } from '../../views/sequence.js';
+import type { ReplayViewFactory } from '../view.js';
+import { ALARMS, COUNTER_LABELS, TzdModel } from './model.js';
+import { RequestsView } from './requests.js';
+import { TimelineView } from './timeline.js';
+
+export const tcpZcopyDisconnectView: ReplayViewFactory = (root) => {
+  const model = new TzdModel();
+  const counters = new CountersView('counters', COUNTER_LABELS);
+  const timeline = new TimelineView();
+  const requests = new RequestsView();
+  const seqBox = h('div', { class: 'sequence-box', id: 'sequence' });
+  const sequence = new SequenceView(seqBox, { host: 'host (NVMe/TCP initiator)', target: 'target (nvmf_tgt, zcopy)' }, WIDE);
+
+  root.append(
+    panel('Qpairs and controller over virtual time', 'timeline-panel', timeline.el),
+    panel('Counters', 'counters-panel', counters.el),
+    panel('Target requests (struct spdk_nvmf_tcp_req)', 'requests', requests.el),
+    panel('Wire: PDUs, segments, retransmits and drops', 'wire', seqBox),
+  );
+
+  return {
+    update(batch) {
+      model.apply(batch.events, batch.now);
+      counters.set(model.counters(), ALARMS);
+      timeline.draw(model);
+      requests.draw(model);
+      if (batch.events.length > 0) sequence.draw(model.wire.rows, model.wire.rowsDropped);
+    },
+  };
+};
