@@ -1,0 +1,44 @@
+/** The sparse-backing-image page: checksums, page cache, cluster map, counters and what happened. */
+import { formatUs } from '../../../../report.js';
+import { h, panel } from '../../dom.js';
+import { CountersView } from '../../views/counters.js';
+import type { ReplayViewFactory } from '../view.js';
+import { PageCacheView } from './cache.js';
+import { ChecksumsView } from './checksums.js';
+import { ClusterMapView } from './clusters.js';
+import { ALARMS, COUNTER_LABELS, SparseModel } from './model.js';
+
+const LOG_SHOWN = 60;
+
+export const sparseBackingImageView: ReplayViewFactory = (root) => {
+  const model = new SparseModel();
+  const counters = new CountersView('counters', COUNTER_LABELS);
+  const checksums = new ChecksumsView();
+  const cache = new PageCacheView();
+  const clusters = new ClusterMapView();
+  const phase = h('p', { class: 'meta', id: 'phase' });
+  const log = h('ol', { class: 'event-log', id: 'sparse-log' });
+
+  root.append(
+    panel('SHA-512 checksums', 'checksums-panel', phase, checksums.el),
+    panel('Counters', 'counters-panel', counters.el),
+    panel('Cluster map of the image lvol', 'clusters-panel', clusters.el),
+    panel('Host page cache of the exposed temp head', 'cache-panel', cache.el),
+    panel('What the host and SPDK did', 'log-panel', log),
+  );
+
+  return {
+    update(batch) {
+      model.apply(batch.events, batch.probe, batch.snapshot, batch.result);
+      phase.textContent = `phase: ${model.phase}`;
+      checksums.draw(model);
+      counters.set(model.counters(), ALARMS);
+      clusters.draw(model);
+      cache.draw(model, model.pagesPerCluster());
+      if (batch.events.length > 0) {
+        log.replaceChildren(...model.log.slice(-LOG_SHOWN).map((l) =>
+          h('li', {}, h('span', { class: 'mono' }, formatUs(l.t)), ' ', l.items.length > 0 ? `${l.text} ${l.items.join(', ')}` : l.text)));
+      }
+    },
+  };
+};
