@@ -31,6 +31,8 @@ export interface Cqe {
   sct?: number;
   sc?: number;
   dnr?: boolean;
+  /** Phase tag; over NVMe/TCP the initiator uses it to mark a short C2H transfer. */
+  p?: boolean;
 }
 
 /** The 16-byte CQE: status is P bit 0, SC bits 1-8, SCT bits 9-11, DNR bit 15. */
@@ -41,7 +43,7 @@ export function cqeBytes(c: Cqe): Uint8Array {
   le16(b, 8, c.sqhd ?? 0);
   le16(b, 10, c.sqid ?? 0);
   le16(b, 12, c.cid);
-  le16(b, 14, (((c.sc ?? 0) & 0xff) << 1) | (((c.sct ?? 0) & 7) << 9) | (c.dnr ? 0x8000 : 0));
+  le16(b, 14, (c.p ? 1 : 0) | (((c.sc ?? 0) & 0xff) << 1) | (((c.sct ?? 0) & 7) << 9) | (c.dnr ? 0x8000 : 0));
   return b;
 }
 

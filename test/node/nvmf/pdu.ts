@@ -154,23 +154,24 @@ export function h2cData(o: { cccid: number; ttag: number; datao: number; data: U
   return encodePdu(h, o.data, dg, o.last === false ? 0 : FLAG.LAST_PDU);
 }
 
-export function h2cTermReq(fes: number, offending: Uint8Array = new Uint8Array(8)): Uint8Array {
+export function h2cTermReq(fes: number, offending: Uint8Array = new Uint8Array(8), fei = 0): Uint8Array {
   const b = new Uint8Array(24 + offending.length);
   b[0] = PDU.H2C_TERM_REQ;
   b[2] = 24;
   b[3] = 24;
   le32(b, 4, b.length);
   le16(b, 8, fes);
+  le32(b, 10, fei);
   b.set(offending, 24);
   return b;
 }
 
 export type Sgl = { kind: 'transport'; len: number } | { kind: 'icd'; len: number; offset?: number } | { kind: 'raw'; bytes: Uint8Array };
 
-export function sqe(opc: number, cid: number, o: { nsid?: number; sgl?: Sgl; cdw10?: number; cdw11?: number; cdw12?: number; fuse?: number } = {}): Uint8Array {
+export function sqe(opc: number, cid: number, o: { nsid?: number; sgl?: Sgl; cdw10?: number; cdw11?: number; cdw12?: number; fuse?: number; psdt?: number } = {}): Uint8Array {
   const s = new Uint8Array(64);
   s[0] = opc;
-  s[1] = (o.fuse ?? 0) & 3;
+  s[1] = ((o.fuse ?? 0) & 3) | (((o.psdt ?? 0) & 3) << 6);
   le16(s, 2, cid);
   le32(s, 4, o.nsid ?? 0);
   const sgl = o.sgl;
