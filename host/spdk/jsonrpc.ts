@@ -51,6 +51,8 @@ export interface ParamSpec {
   why?: string;
   /** One line for rpc_get_methods-style listings and docs. */
   doc?: string;
+  /** null is accepted (and left to the handler), as SPDK's decoder for this field accepts it. */
+  nullable?: boolean;
 }
 
 export type RpcParams = Readonly<Record<string, JsonValue>>;
@@ -256,6 +258,7 @@ export function validateParams(m: RpcMethod, params: JsonValue | undefined): Rpc
       if (spec.required) throw invalidParams(m.name, spec.name, `is required (${expected(spec)})`, { expected: expected(spec) });
       continue;
     }
+    if (v === null && spec.nullable === true) continue;
     const problem = valueProblem(spec, v);
     if (problem !== undefined) throw invalidParams(m.name, spec.name, `${problem}, got ${describe(v)}`, { expected: expected(spec), got: v });
   }

@@ -209,6 +209,22 @@ export class SpdkMachine implements Steppable {
     this.call('free', p);
   }
 
+  /** Copies strings into guest memory as a C array of `char *` (wasm32: 4-byte addresses);
+   *  `free` releases the array and every string. */
+  cstrArray(strs: readonly string[]): { ptr: number; free(): void } {
+    const owned = strs.map((s) => this.cstr(s));
+    const ptr = this.call('malloc', Math.max(1, owned.length) * 4);
+    owned.forEach((p, i) => this.mem.setU32(ptr + 4 * i, p));
+    return {
+      ptr,
+      free: () => {
+        if (this.crash !== undefined) return;
+        for (const p of owned) this.free(p);
+        this.free(ptr);
+      },
+    };
+  }
+
   /** Calls `fn` with string arguments converted to guest C strings for the call's duration. */
   callStr(fn: string, ...args: (number | string)[]): number {
     const owned: number[] = [];

@@ -263,6 +263,22 @@ spdk_wasm_lvol_snapshot(struct spdk_lvol *lvol, const char *name)
 	return op;
 }
 
+/* bdev_lvol_snapshot with `xattrs` (LH fork): spdk_lvol_create_snapshot_with_xattrs; xattrs is
+ * a char *[] of xattrs_num entries {name, value, ...} (void * here: the seam carries plain
+ * addresses), copied before this returns. */
+SPDK_WASM_API struct blob_wasm_op *
+spdk_wasm_lvol_snapshot_xattrs(struct spdk_lvol *lvol, const char *name, const void *xattrs,
+			       uint32_t xattrs_num)
+{
+	struct blob_wasm_op *op = spdk_wasm_op_new();
+
+	if (op != NULL) {
+		spdk_lvol_create_snapshot_with_xattrs(lvol, name, (const char *const *)xattrs, xattrs_num,
+						      lvol_op_lvol_cpl, op);
+	}
+	return op;
+}
+
 SPDK_WASM_API struct blob_wasm_op *
 spdk_wasm_lvol_clone(struct spdk_lvol *lvol, const char *name)
 {
@@ -329,8 +345,8 @@ spdk_wasm_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *v
 	return op;
 }
 
-/* Copies up to cap bytes of the user xattr to out; returns its length, -ENOENT, or -EBADF when
- * the lvol is closed. */
+/* bdev_lvol_get_xattr: copies up to cap bytes of the xattr to out; returns its length, -ENOENT,
+ * or -EBADF when the lvol is closed. */
 SPDK_WASM_API int
 spdk_wasm_lvol_get_xattr(struct spdk_lvol *lvol, const char *name, void *out, uint32_t cap)
 {
@@ -338,10 +354,7 @@ spdk_wasm_lvol_get_xattr(struct spdk_lvol *lvol, const char *name, void *out, ui
 	size_t len;
 	int rc;
 
-	if (lvol->blob == NULL) {
-		return -EBADF;
-	}
-	rc = spdk_blob_get_xattr_value(lvol->blob, name, &value, &len);
+	rc = spdk_lvol_get_xattr(lvol, name, &value, &len);
 	if (rc != 0) {
 		return rc;
 	}
@@ -442,6 +455,13 @@ SPDK_WASM_API char *
 spdk_wasm_lvol_unique_id(struct spdk_lvol *lvol)
 {
 	return lvol->unique_id;
+}
+
+/* RFC 3339 (LH fork), "" for an lvol stored without one. */
+SPDK_WASM_API char *
+spdk_wasm_lvol_creation_time(struct spdk_lvol *lvol)
+{
+	return lvol->creation_time;
 }
 
 /* "" when the lvol has no uuid xattr. */

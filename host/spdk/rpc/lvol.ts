@@ -19,7 +19,7 @@
  */
 import type { Ptr } from '../../gen/spdk-api.js';
 import type { SpdkMachine } from '../machine.js';
-import { cCallFailed, defineMethod, invalidParams, RUNTIME, RpcError, JSONRPC_ERROR, type JsonObject, type JsonValue, type ParamSpec, type RpcContext } from '../jsonrpc.js';
+import { cCallFailed, defineMethod, describe, invalidParams, isObject, RUNTIME, RpcError, JSONRPC_ERROR, type JsonObject, type JsonValue, type ParamSpec, type RpcContext } from '../jsonrpc.js';
 
 type Lvs = Ptr<'spdk_lvol_store'>;
 type Lvol = Ptr<'spdk_lvol'>;
@@ -219,15 +219,59 @@ export const bdevLvolCreate = defineMethod({
 
 const LVOL_NAME: ParamSpec = { name: 'lvol_name', type: 'string', required: true, min: 1, doc: 'bdev name (uuid) or alias <lvs>/<lvol>' };
 
+/** spdk_lvol_create_snapshot, or with caller xattrs (name -> string value, stored with its NUL)
+ *  the LH fork's spdk_lvol_create_snapshot_with_xattrs: the op handle. */
+export function lvolSnapshotOp(m: SpdkMachine, lvol: Lvol, name: string, xattrs?: Readonly<Record<string, string>>): number {
+  if (xattrs === undefined) return m.api.spdk_wasm_lvol_snapshot(lvol, name);
+  const flat = Object.entries(xattrs).flat();
+  const list = m.cstrArray(flat);
+  try {
+    return m.api.spdk_wasm_lvol_snapshot_xattrs(lvol, name, list.ptr, flat.length);
+  } finally {
+    list.free();
+  }
+}
+
+/** bdev_lvol_get_xattr's read: the value up to its NUL, or the negative errno. */
+export function lvolXattr(m: SpdkMachine, lvol: Lvol, name: string): string | number {
+  const cap = 4096;
+  const buf = m.api.spdk_wasm_malloc(cap);
+  try {
+    const len = m.api.spdk_wasm_lvol_get_xattr(lvol, name, buf, cap);
+    if (len < 0) return len;
+    const bytes = m.mem.read(buf, Math.min(len, cap));
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
+  } finally {
+    m.api.spdk_wasm_free(buf);
+  }
+}
+
 export const bdevLvolSnapshot = defineMethod({
   name: 'bdev_lvol_snapshot',
   states: RUNTIME,
-  params: [LVOL_NAME, { name: 'snapshot_name', type: 'string', required: true, min: 1, max: NAME_MAX, doc: 'name of the new snapshot' }],
-  unsupported: { xattrs: "the Longhorn fork's snapshot xattrs are not modelled yet; set them with bdev_lvol_set_xattr before the snapshot" },
+  params: [
+    LVOL_NAME,
+    { name: 'snapshot_name', type: 'string', required: true, min: 1, max: NAME_MAX, doc: 'name of the new snapshot' },
+    { name: 'xattrs', type: 'object', nullable: true, doc: 'LH fork: xattrs of the new snapshot, name -> string value (null: none)' },
+  ],
+  check(_ctx, p) {
+    const x = p['xattrs'];
+    if (!isObject(x)) return;
+    for (const [k, v] of Object.entries(x)) {
+      // spdk_json_strdup: strings only, and no NUL inside (the C strings would end there).
+      if (k.includes('\0')) throw invalidParams(this.name, 'xattrs', `has a name with a NUL character: ${describe(k)}`);
+      if (typeof v !== 'string') throw invalidParams(this.name, `xattrs.${k}`, `must be a string, got ${describe(v)}`, { got: v });
+      if (v.includes('\0')) throw invalidParams(this.name, `xattrs.${k}`, `must not contain a NUL character`);
+    }
+  },
   handler(ctx, p) {
     const m = ctx.machine;
     const lvol = lvolOrThrow(ctx, this.name, 'lvol_name', p['lvol_name'] as string);
-    const snap = runOp(m, this.name, 'spdk_lvol_create_snapshot', m.api.spdk_wasm_lvol_snapshot(lvol, p['snapshot_name'] as string)) as Lvol;
+    const x = p['xattrs'];
+    const xattrs = isObject(x) ? (x as Record<string, string>) : undefined;
+    const call = xattrs === undefined ? 'spdk_lvol_create_snapshot' : 'spdk_lvol_create_snapshot_with_xattrs';
+    const snap = runOp(m, this.name, call, lvolSnapshotOp(m, lvol, p['snapshot_name'] as string, xattrs)) as Lvol;
     return str(m, m.api.spdk_wasm_lvol_unique_id(snap));
   },
 });
@@ -288,6 +332,7 @@ export const bdevLvolGetLvols = defineMethod({
           alias: `${lvsName(m, lvs)}/${name}`,
           uuid: str(m, m.api.spdk_wasm_lvol_unique_id(l)),
           name,
+          creation_time: str(m, m.api.spdk_wasm_lvol_creation_time(l)),
           is_thin_provisioned: open && m.api.spdk_wasm_lvol_info(l, 2) === 1,
           is_snapshot: open && m.api.spdk_wasm_lvol_info(l, 4) === 1,
           is_clone: open && m.api.spdk_wasm_lvol_info(l, 5) === 1,
@@ -335,17 +380,9 @@ export const bdevLvolGetXattr = defineMethod({
   handler(ctx, p) {
     const m = ctx.machine;
     const lvol = lvolOrThrow(ctx, this.name, 'name', p['name'] as string);
-    const cap = 4096;
-    const buf = m.api.spdk_wasm_malloc(cap);
-    try {
-      const len = m.api.spdk_wasm_lvol_get_xattr(lvol, p['xattr_name'] as string, buf, cap);
-      if (len < 0) throw cCallFailed(this.name, `spdk_blob_get_xattr_value(${p['xattr_name']})`, len);
-      const bytes = m.mem.bytes().slice(buf, buf + Math.min(len, cap));
-      const end = bytes.indexOf(0);
-      return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
-    } finally {
-      m.api.spdk_wasm_free(buf);
-    }
+    const v = lvolXattr(m, lvol, p['xattr_name'] as string);
+    if (typeof v === 'number') throw cCallFailed(this.name, `spdk_lvol_get_xattr(${p['xattr_name']})`, v);
+    return v;
   },
 });
 

@@ -211,16 +211,21 @@ describe('lvols', () => {
     expect(h.rc(h.m.api.spdk_wasm_lvol_resize(v, MiB))).toBe(0);
     expect(h.lvsInfo(lvs, 'freeClusters')).toBe(free0 - 1);
     expect(h.rc(h.m.api.spdk_wasm_lvol_resize(v, 1e12))).toBe(ERR.ENOSPC);
-    // xattrs (Longhorn stores checksums this way), then read-only
+    // a user xattr (Longhorn's engine stores its own this way), then read-only; the library's own
+    // names (name, uuid, creation_time, checksum) are not the caller's to set
     const val = new TextEncoder().encode('abc');
     const p = h.m.call('spdk_wasm_malloc', 3);
     h.m.mem.bytes().set(val, p);
-    expect(h.rc(h.m.api.spdk_wasm_lvol_set_xattr(v, 'checksum', p, 3))).toBe(0);
-    expect(dec(h.xattr(v, 'checksum'))).toBe('abc');
+    expect(h.rc(h.m.api.spdk_wasm_lvol_set_xattr(v, 'user_created', p, 3))).toBe(0);
+    expect(dec(h.xattr(v, 'user_created'))).toBe('abc');
+    for (const owned of ['name', 'uuid', 'creation_time', 'checksum']) {
+      expect(h.rc(h.m.api.spdk_wasm_lvol_set_xattr(v, owned, p, 3)), owned).toBe(ERR.EINVAL);
+    }
+    expect(h.xattr(v, 'checksum')).toBeUndefined();
     expect(h.rc(h.m.api.spdk_wasm_lvol_set_read_only(v))).toBe(0);
     expect(h.info(v, 'readOnly')).toBe(1);
     expect(h.io(lvs, v, OP.write, 0, 1, fill(PAGE, 1)).rc).toBe(ERR.EPERM);
-    expect(h.rc(h.m.api.spdk_wasm_lvol_set_xattr(v, 'checksum', p, 3))).toBe(ERR.EPERM);
+    expect(h.rc(h.m.api.spdk_wasm_lvol_set_xattr(v, 'user_created', p, 3))).toBe(ERR.EPERM);
     // inflate / decouple
     const base = h.create(lvs, 'base', 3 * MiB, true).lvol;
     h.write(lvs, base, 0, fill(PAGE, 2));

@@ -62,6 +62,12 @@ int spdk_lvol_create(struct spdk_lvol_store *lvs, const char *name, uint64_t sz,
 		     spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg);
 void spdk_lvol_create_snapshot(struct spdk_lvol *lvol, const char *snapshot_name,
 			       spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg);
+/* LH fork: the snapshot is created with the caller's xattrs as well, xattrs being
+ * {name0, value0, name1, value1, ...} (xattrs_num entries, even; values are strings stored with
+ * their NUL). Names the library owns (name, uuid, creation_time, checksum) are -EINVAL. */
+void spdk_lvol_create_snapshot_with_xattrs(struct spdk_lvol *lvol, const char *snapshot_name,
+		const char *const *xattrs, size_t xattrs_num,
+		spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg);
 void spdk_lvol_create_clone(struct spdk_lvol *lvol, const char *clone_name,
 			    spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg);
 void spdk_lvol_rename(struct spdk_lvol *lvol, const char *new_name,
@@ -81,6 +87,9 @@ void spdk_lvol_decouple_parent(struct spdk_lvol *lvol, spdk_lvol_op_complete cb_
  * lvol is read-only, b17944be8). */
 void spdk_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *value,
 			 uint16_t value_len, spdk_lvol_op_complete cb_fn, void *cb_arg);
+/* Any xattr of the open lvol's blob (-EBADF while closed, -ENOENT when absent). */
+int spdk_lvol_get_xattr(struct spdk_lvol *lvol, const char *name, const void **value,
+			size_t *value_len);
 
 struct spdk_lvol *spdk_lvol_get_by_names(const char *lvs_name, const char *lvol_name);
 struct spdk_lvol *spdk_lvol_get_by_uuid(const struct spdk_uuid *uuid);

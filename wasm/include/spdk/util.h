@@ -25,4 +25,8 @@
 
 #define SPDK_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 
+/* The current time as RFC 3339 UTC ("1970-01-01T00:00:05Z"); -ENOSPC if buf is too small.
+ * The time is the virtual clock's (lib/util/time.c). */
+int spdk_current_utc_time_rfc3339(char *buf, size_t buf_size);
+
 #endif /* SPDK_UTIL_H */

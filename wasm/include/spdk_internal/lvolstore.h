@@ -8,10 +8,17 @@
 #include "spdk/queue.h"
 #include "spdk/uuid.h"
 
-/* xattr names on blobs (the super blob and every lvol). */
-#define LVOL_UUID_XATTR	"uuid"
-#define LVOL_NAME_XATTR	"name"
-#define LVS_BSTYPE	"LVOLSTORE"
+/* xattr names on blobs (the super blob and every lvol). creation_time and checksum belong to
+ * the Longhorn fork: every lvol gets a creation time, and a snapshot's checksum is set by the
+ * library, so neither can be set from outside. */
+#define LVOL_UUID_XATTR		"uuid"
+#define LVOL_NAME_XATTR		"name"
+#define LVOL_CREATION_TIME	"creation_time"
+#define LVOL_SNAPSHOT_CHECKSUM	"checksum"
+#define LVS_BSTYPE		"LVOLSTORE"
+
+/* RFC 3339 UTC to the second, "2025-01-06T08:00:00Z": 20 characters and the NUL. */
+#define SPDK_CREATION_TIME_MAX	21
 
 struct spdk_lvol {
 	struct spdk_lvol_store		*lvol_store;
@@ -21,6 +28,7 @@ struct spdk_lvol {
 	char				name[SPDK_LVOL_NAME_MAX];
 	struct spdk_uuid		uuid;
 	char				uuid_str[SPDK_UUID_STRING_LEN];
+	char				creation_time[SPDK_CREATION_TIME_MAX];
 	bool				thin_provision;
 	int				ref_count;
 	bool				action_in_progress;

@@ -129,6 +129,24 @@ lvol_name_check(const char *name, size_t max)
 	return 0;
 }
 
+/* The xattrs the library writes itself (LH fork: name, uuid, creation_time and a snapshot's
+ * checksum): callers cannot set them, neither on an lvol nor on a new snapshot. */
+static bool
+lvol_xattr_name_reserved(const char *name)
+{
+	static const char *const owned[] = {
+		LVOL_NAME_XATTR, LVOL_UUID_XATTR, LVOL_CREATION_TIME, LVOL_SNAPSHOT_CHECKSUM
+	};
+	size_t i;
+
+	for (i = 0; i < SPDK_COUNTOF(owned); i++) {
+		if (strcmp(name, owned[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* -EEXIST when an lvol of the store, or one being created, has that name. */
 static int
 lvs_verify_lvol_name(struct spdk_lvol_store *lvs, const char *name)
@@ -173,6 +191,7 @@ lvol_alloc(struct spdk_lvol_store *lvs, const char *name, bool thin,
 	spdk_uuid_generate(&lvol->uuid);
 	spdk_uuid_fmt_lower(lvol->uuid_str, sizeof(lvol->uuid_str), &lvol->uuid);
 	snprintf(lvol->unique_id, sizeof(lvol->unique_id), "%s", lvol->uuid_str);
+	spdk_current_utc_time_rfc3339(lvol->creation_time, sizeof(lvol->creation_time));
 	return lvol;
 }
 
@@ -183,7 +202,8 @@ lvol_free(struct spdk_lvol *lvol)
 }
 
 /* The xattrs a new lvol blob is created with: `name` (the whole SPDK_LVOL_NAME_MAX buffer, NUL
- * padded, as upstream passes it) and `uuid` (string + NUL). */
+ * padded, as upstream passes it), `uuid` (string + NUL) and, LH fork, `creation_time` (its whole
+ * buffer). */
 static void
 lvol_get_xattr_value(void *xattr_ctx, const char *name, const void **value, size_t *value_len)
 {
@@ -195,13 +215,16 @@ lvol_get_xattr_value(void *xattr_ctx, const char *name, const void **value, size
 	} else if (strcmp(name, LVOL_UUID_XATTR) == 0) {
 		*value = lvol->uuid_str;
 		*value_len = sizeof(lvol->uuid_str);
+	} else if (strcmp(name, LVOL_CREATION_TIME) == 0) {
+		*value = lvol->creation_time;
+		*value_len = sizeof(lvol->creation_time);
 	} else {
 		*value = NULL;
 		*value_len = 0;
 	}
 }
 
-static char *g_lvol_xattr_names[] = { LVOL_NAME_XATTR, LVOL_UUID_XATTR };
+static char *g_lvol_xattr_names[] = { LVOL_NAME_XATTR, LVOL_UUID_XATTR, LVOL_CREATION_TIME };
 
 static void
 lvol_xattr_opts(struct spdk_lvol *lvol, struct spdk_blob_xattr_opts *x)
@@ -545,6 +568,13 @@ load_next_lvol(void *cb_arg, struct spdk_blob *blob, int lvolerrno)
 		spdk_uuid_fmt_lower(lvol->uuid_str, sizeof(lvol->uuid_str), &lvol->uuid);
 		snprintf(lvol->unique_id, sizeof(lvol->unique_id), "%s", lvol->uuid_str);
 	}
+	/* Lvols written before the fork had creation times keep an empty one. */
+	lvol->creation_time[0] = '\0';
+	rc = spdk_blob_get_xattr_value(blob, LVOL_CREATION_TIME, &value, &len);
+	if (rc == 0 && len <= SPDK_CREATION_TIME_MAX) {
+		snprintf(lvol->creation_time, sizeof(lvol->creation_time), "%.*s", (int)len,
+			 (const char *)value);
+	}
 	TAILQ_INSERT_TAIL(&lvs->lvols, lvol, link);
 	lvs->lvol_count++;
 	spdk_bs_iter_next(bs, blob, load_next_lvol, req);
@@ -719,12 +749,46 @@ spdk_lvs_unload(struct spdk_lvol_store *lvs, spdk_lvs_op_complete cb_fn, void *c
 
 /* ---- lvol create / open / close ---- */
 
+/* The caller's xattrs of a new snapshot (spdk_lvol_create_snapshot_with_xattrs), copied: the
+ * blob layer reads them when it creates the blob, after the call has returned. */
+struct lvol_xattrs_ext {
+	struct spdk_lvol	*lvol;		/* the new lvol: name, uuid, creation_time */
+	char			**list;		/* name, value, name, value, ... */
+	size_t			num;
+	char			*names[];	/* the lvol's own names, then the caller's */
+};
+
 struct spdk_lvol_with_handle_req {
 	struct spdk_lvol		*lvol;
 	struct spdk_lvol		*origlvol;	/* snapshot/clone source */
+	struct lvol_xattrs_ext		*ext;
 	spdk_lvol_op_with_handle_complete cb_fn;
 	void				*cb_arg;
 };
+
+static void
+lvol_xattrs_ext_free(struct lvol_xattrs_ext *ext)
+{
+	size_t i;
+
+	if (ext == NULL) {
+		return;
+	}
+	for (i = 0; ext->list != NULL && i < ext->num; i++) {
+		free(ext->list[i]);
+	}
+	free(ext->list);
+	free(ext);
+}
+
+static void
+lvol_handle_req_finish(struct spdk_lvol_with_handle_req *req, struct spdk_lvol *lvol,
+		       int lvolerrno)
+{
+	lvol_xattrs_ext_free(req->ext);
+	req->cb_fn(req->cb_arg, lvol, lvolerrno);
+	free(req);
+}
 
 static void
 lvol_create_open_cb(void *cb_arg, struct spdk_blob *blob, int lvolerrno)
@@ -738,8 +802,7 @@ lvol_create_open_cb(void *cb_arg, struct spdk_blob *blob, int lvolerrno)
 		/* The blob exists but cannot be opened: leave it for a later load to report. */
 		SPDK_ERRLOG("cannot open new lvol %s: %d\n", lvol->name, lvolerrno);
 		lvol_free(lvol);
-		req->cb_fn(req->cb_arg, NULL, lvolerrno);
-		free(req);
+		lvol_handle_req_finish(req, NULL, lvolerrno);
 		return;
 	}
 	lvol->blob = blob;
@@ -748,8 +811,7 @@ lvol_create_open_cb(void *cb_arg, struct spdk_blob *blob, int lvolerrno)
 	TAILQ_INSERT_TAIL(&lvs->lvols, lvol, link);
 	lvs->lvol_count++;
 	SPDK_WASM_TRACE("spdk_lvol_create", (uint32_t)(lvol->blob_id >> 32), (uint32_t)lvol->blob_id, 0, 0);
-	req->cb_fn(req->cb_arg, lvol, 0);
-	free(req);
+	lvol_handle_req_finish(req, lvol, 0);
 }
 
 static void
@@ -761,8 +823,7 @@ lvol_create_cb(void *cb_arg, spdk_blob_id blobid, int lvolerrno)
 	if (lvolerrno != 0) {
 		TAILQ_REMOVE(&lvol->lvol_store->pending_lvols, lvol, link);
 		lvol_free(lvol);
-		req->cb_fn(req->cb_arg, NULL, lvolerrno);
-		free(req);
+		lvol_handle_req_finish(req, NULL, lvolerrno);
 		return;
 	}
 	lvol->blob_id = blobid;
@@ -933,8 +994,52 @@ lvol_new_from_blob_cb(void *cb_arg, spdk_blob_id blobid, int lvolerrno)
 	lvol_create_cb(req, blobid, lvolerrno);
 }
 
+/* The lvol's own xattr, else the caller's; values are strings stored with their NUL. */
+static void
+lvol_get_xattr_value_ext(void *xattr_ctx, const char *name, const void **value, size_t *value_len)
+{
+	struct lvol_xattrs_ext *ext = xattr_ctx;
+	size_t i;
+
+	lvol_get_xattr_value(ext->lvol, name, value, value_len);
+	for (i = 0; *value == NULL && i + 1 < ext->num; i += 2) {
+		if (strcmp(name, ext->list[i]) == 0) {
+			*value = ext->list[i + 1];
+			*value_len = strlen(ext->list[i + 1]) + 1;
+		}
+	}
+}
+
+static struct lvol_xattrs_ext *
+lvol_xattrs_ext_new(struct spdk_lvol *lvol, const char *const *xattrs, size_t num)
+{
+	size_t own = SPDK_COUNTOF(g_lvol_xattr_names), i;
+	struct lvol_xattrs_ext *ext = calloc(1, sizeof(*ext) + (own + num / 2) * sizeof(char *));
+
+	if (ext == NULL || (ext->list = calloc(spdk_max(num, 1), sizeof(char *))) == NULL) {
+		free(ext);
+		return NULL;
+	}
+	ext->lvol = lvol;
+	ext->num = num;
+	for (i = 0; i < num; i++) {
+		if ((ext->list[i] = strdup(xattrs[i])) == NULL) {
+			lvol_xattrs_ext_free(ext);
+			return NULL;
+		}
+	}
+	for (i = 0; i < own; i++) {
+		ext->names[i] = g_lvol_xattr_names[i];
+	}
+	for (i = 0; i < num; i += 2) {
+		ext->names[own + i / 2] = ext->list[i];
+	}
+	return ext;
+}
+
 static int
 lvol_new_from(struct spdk_lvol *origlvol, const char *name, bool snapshot,
+	      const char *const *ext_xattrs, size_t ext_num,
 	      spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg)
 {
 	struct spdk_lvol_store *lvs;
@@ -956,7 +1061,10 @@ lvol_new_from(struct spdk_lvol *origlvol, const char *name, bool snapshot,
 	}
 	req = calloc(1, sizeof(*req));
 	lvol = lvol_alloc(lvs, name, true, origlvol->clear_method);
-	if (req == NULL || lvol == NULL) {
+	if (req != NULL && lvol != NULL && ext_xattrs != NULL) {
+		req->ext = lvol_xattrs_ext_new(lvol, ext_xattrs, ext_num);
+	}
+	if (req == NULL || lvol == NULL || (ext_xattrs != NULL && req->ext == NULL)) {
 		free(req);
 		free(lvol);
 		return -ENOMEM;
@@ -968,6 +1076,12 @@ lvol_new_from(struct spdk_lvol *origlvol, const char *name, bool snapshot,
 	TAILQ_INSERT_TAIL(&lvs->pending_lvols, lvol, link);
 	origlvol->action_in_progress = true;
 	lvol_xattr_opts(lvol, &xattrs);
+	if (req->ext != NULL) {
+		xattrs.count = SPDK_COUNTOF(g_lvol_xattr_names) + ext_num / 2;
+		xattrs.names = req->ext->names;
+		xattrs.ctx = req->ext;
+		xattrs.get_value = lvol_get_xattr_value_ext;
+	}
 	if (snapshot) {
 		spdk_bs_create_snapshot(lvs->blobstore, origlvol->blob_id, &xattrs, lvol_new_from_blob_cb, req);
 	} else {
@@ -980,8 +1094,34 @@ void
 spdk_lvol_create_snapshot(struct spdk_lvol *origlvol, const char *snapshot_name,
 			  spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg)
 {
-	int rc = lvol_new_from(origlvol, snapshot_name, true, cb_fn, cb_arg);
+	int rc = lvol_new_from(origlvol, snapshot_name, true, NULL, 0, cb_fn, cb_arg);
 
+	if (rc != 0) {
+		cb_fn(cb_arg, NULL, rc);
+	}
+}
+
+void
+spdk_lvol_create_snapshot_with_xattrs(struct spdk_lvol *origlvol, const char *snapshot_name,
+				      const char *const *xattrs, size_t xattrs_num,
+				      spdk_lvol_op_with_handle_complete cb_fn, void *cb_arg)
+{
+	size_t i;
+	int rc;
+
+	if (xattrs != NULL && xattrs_num % 2 != 0) {
+		SPDK_ERRLOG("snapshot xattrs must come as name/value pairs, got %zu entries\n", xattrs_num);
+		cb_fn(cb_arg, NULL, -EINVAL);
+		return;
+	}
+	for (i = 0; xattrs != NULL && i < xattrs_num; i += 2) {
+		if (xattrs[i] == NULL || xattrs[i + 1] == NULL || lvol_xattr_name_reserved(xattrs[i])) {
+			SPDK_ERRLOG("invalid snapshot xattr name: %s\n", xattrs[i] ? xattrs[i] : "(null)");
+			cb_fn(cb_arg, NULL, -EINVAL);
+			return;
+		}
+	}
+	rc = lvol_new_from(origlvol, snapshot_name, true, xattrs, xattrs_num, cb_fn, cb_arg);
 	if (rc != 0) {
 		cb_fn(cb_arg, NULL, rc);
 	}
@@ -998,7 +1138,7 @@ spdk_lvol_create_clone(struct spdk_lvol *origlvol, const char *clone_name,
 		cb_fn(cb_arg, NULL, -EINVAL);
 		return;
 	}
-	rc = lvol_new_from(origlvol, clone_name, false, cb_fn, cb_arg);
+	rc = lvol_new_from(origlvol, clone_name, false, NULL, 0, cb_fn, cb_arg);
 	if (rc != 0) {
 		cb_fn(cb_arg, NULL, rc);
 	}
@@ -1122,12 +1262,13 @@ spdk_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *value,
 		return;
 	}
 	/* LH fork b17944be8: the blobstore allows it on read-only blobs, the lvol layer does not;
-	 * and `name`/`uuid` belong to the lvol library. */
+	 * and the library's own xattrs are not the caller's to set. */
 	if (spdk_blob_is_read_only(lvol->blob)) {
 		cb_fn(cb_arg, -EPERM);
 		return;
 	}
-	if (strcmp(name, LVOL_NAME_XATTR) == 0 || strcmp(name, LVOL_UUID_XATTR) == 0) {
+	if (lvol_xattr_name_reserved(name)) {
+		SPDK_ERRLOG("lvol %s: xattr %s belongs to the lvol library\n", lvol->name, name);
 		cb_fn(cb_arg, -EINVAL);
 		return;
 	}
@@ -1142,6 +1283,16 @@ spdk_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *value,
 		return;
 	}
 	spdk_blob_sync_md(lvol->blob, lvol_req_finish, req);
+}
+
+int
+spdk_lvol_get_xattr(struct spdk_lvol *lvol, const char *name, const void **value,
+		    size_t *value_len)
+{
+	if (lvol->blob == NULL) {
+		return -EBADF;
+	}
+	return spdk_blob_get_xattr_value(lvol->blob, name, value, value_len);
 }
 
 /* ---- destroy ---- */
