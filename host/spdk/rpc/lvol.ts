@@ -386,6 +386,21 @@ export const bdevLvolGetXattr = defineMethod({
   },
 });
 
+export const bdevLvolResize = defineMethod({
+  name: 'bdev_lvol_resize',
+  states: RUNTIME,
+  params: [
+    { name: 'name', type: 'string', required: true, min: 1, doc: 'bdev name or alias' },
+    { name: 'size_in_mib', type: 'uint64', required: true, doc: 'new size in MiB (rounded up to clusters)' },
+  ],
+  handler(ctx, p) {
+    const m = ctx.machine;
+    const lvol = lvolOrThrow(ctx, this.name, 'name', p['name'] as string);
+    runOp(m, this.name, 'spdk_lvol_resize', m.api.spdk_wasm_lvol_resize(lvol, (p['size_in_mib'] as number) * 1024 * 1024));
+    return true;
+  },
+});
+
 export const LVOL_RPC_METHODS = [
   bdevMemCreate,
   bdevLvolCreateLvstore,
@@ -397,4 +412,5 @@ export const LVOL_RPC_METHODS = [
   bdevLvolGetLvols,
   bdevLvolSetXattr,
   bdevLvolGetXattr,
+  bdevLvolResize,
 ] as const;

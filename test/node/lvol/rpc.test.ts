@@ -101,6 +101,30 @@ describe('lvol RPC methods', () => {
     expect((rpc.call('bdev_lvol_get_lvols', {}) as unknown[]).length).toBe(1);
   });
 
+  it('bdev_lvol_resize: grows and shrinks; a snapshot (read-only) is -EPERM with the device unchanged', async () => {
+    const { m, rpc } = await server();
+    rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 4096 });
+    rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: 1048576 });
+    rpc.call('bdev_lvol_create', { lvol_name: 'vol', size_in_mib: 2, lvs_name: 'lvs0' });
+    expect(rpc.call('bdev_lvol_resize', { name: 'lvs0/vol', size_in_mib: 5 })).toBe(true);
+    expect(rpc.call('bdev_lvol_get_lvstores', {})).toMatchObject([{ free_clusters: 10 }]);
+    rpc.call('bdev_lvol_create', { lvol_name: 'thick', size_in_mib: 1, lvs_name: 'lvs0' });
+    const snap = rpc.call('bdev_lvol_snapshot', { lvol_name: 'lvs0/vol', snapshot_name: 'snap' }) as string;
+    const image = memImage(m, 'Mem0');
+    const before = image();
+    for (const size of [1, 0, 8]) {
+      const r = JSON.parse(rpc.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'bdev_lvol_resize', params: { name: snap, size_in_mib: size } }))!);
+      expect(r.error.message).toMatch(/bdev_lvol_resize: spdk_lvol_resize failed: -EPERM/);
+    }
+    expect(() => rpc.call('bdev_lvol_resize', { name: 'lvs0/thick', size_in_mib: 1000 })).toThrow(/-ENOSPC/);
+    expect(() => rpc.call('bdev_lvol_resize', { name: 'lvs0/nope', size_in_mib: 1 })).toThrow(/no lvol bdev/);
+    expect(() => rpc.call('bdev_lvol_resize', { name: 'lvs0/vol', size_in_mib: -1 })).toThrow(/'size_in_mib'/);
+    expect(same(image(), before)).toBe(true);
+    // the head (a clone now) shrinks: its parent's clusters stay with the snapshot
+    expect(rpc.call('bdev_lvol_resize', { name: 'lvs0/vol', size_in_mib: 1 })).toBe(true);
+    expect(rpc.call('bdev_lvol_get_lvstores', {})).toMatchObject([{ free_clusters: 9 }]);
+  });
+
   it('errors: SPDK names, JSON-RPC error objects, nothing changed', async () => {
     const { rpc } = await server();
     rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 4096 });
@@ -116,6 +140,6 @@ describe('lvol RPC methods', () => {
     expect(resp('{"jsonrpc":"2.0","id":5,"method":"bdev_lvol_delete","params":{"name":"lvs0/missing"}}').error.message).toMatch(/no lvol bdev/);
     expect(resp('{"jsonrpc":"2.0","id":6,"method":"bdev_lvol_get_xattr","params":{"name":"lvs0/a","xattr_name":"nope"}}').error.message).toMatch(/-ENOENT/);
     expect((rpc.call('bdev_lvol_get_lvols', {}) as unknown[]).length).toBe(1);
-    expect(rpc.call('rpc_get_methods', {})).toEqual(expect.arrayContaining(['bdev_lvol_create_lvstore', 'bdev_lvol_get_lvstores', 'bdev_lvol_create', 'bdev_lvol_snapshot', 'bdev_lvol_clone', 'bdev_lvol_delete', 'bdev_lvol_get_lvols', 'bdev_lvol_set_xattr', 'bdev_lvol_get_xattr', 'bdev_mem_create']));
+    expect(rpc.call('rpc_get_methods', {})).toEqual(expect.arrayContaining(['bdev_lvol_create_lvstore', 'bdev_lvol_get_lvstores', 'bdev_lvol_create', 'bdev_lvol_snapshot', 'bdev_lvol_clone', 'bdev_lvol_delete', 'bdev_lvol_get_lvols', 'bdev_lvol_set_xattr', 'bdev_lvol_get_xattr', 'bdev_lvol_resize', 'bdev_mem_create']));
   });
 });
