@@ -3,9 +3,10 @@
  * temp head `bi-<name>-disk-<lvsUUID>-temp-head`, expose it, open the device O_RDWR (buffered),
  * copy the image into it (IdleTimeoutCopy, writeZero as configured), take the SHA-512 of the device
  * while the writer's fd is still open (GetFileChecksum), close the fd and unexpose, compare with the
- * expected checksum, `sync`, snapshot the head as `bi-<name>-disk-<lvsUUID>` with the checksum
- * xattrs, delete the temp head. The checksum the engine verifies is the pre-close one; the snapshot
- * keeps whatever the device holds after the close.
+ * expected checksum, `sync`, snapshot the head as `bi-<name>-disk-<lvsUUID>` with the backing
+ * image xattrs (set on the snapshot as it is created), delete the temp head. The checksum the
+ * engine verifies, and stores on the snapshot, is the pre-close one; the snapshot keeps whatever
+ * the device holds after the close.
  */
 import * as abi from '../gen/abi.js';
 import type { BlockLayer } from '../kernel/blockdev.js';
@@ -13,13 +14,20 @@ import { wait, type Proc } from '../kernel/blockdev-wait.js';
 import { getFileChecksum } from './checksum.js';
 import { idleTimeoutCopy, type ByteSource, type CopyResult } from './http-handler.js';
 
+/** The engine's snapshot xattr names (longhorn-spdk-engine pkg/types: LonghornBackingImageSnapshotAttr*). */
+export const BACKING_IMAGE_XATTR = {
+  checksum: 'longhorn_backing_image_checksum',
+  uuid: 'longhorn_backing_image_uuid',
+  prepareState: 'longhorn_backing_image_prepare_state',
+} as const;
+
 /** The SPDK side of the preparation (lvol RPCs, NVMf exposure, initiator). */
 export interface BackingImageDisk {
   /** BdevLvolCreate (thin) + StartExposeBdev + initiator: the device path. */
   createAndExposeTempHead(tempHeadName: string): Proc<string>;
   /** Initiator stop + StopExposeBdev. */
   unexposeTempHead(): Proc<void>;
-  /** BdevLvolSnapshot of the temp head. */
+  /** BdevLvolSnapshot of the temp head, with these xattrs on the new snapshot. */
   snapshotTempHead(snapshotName: string, xattrs: Record<string, string>): Proc<void>;
   /** BdevLvolDelete of the temp head. */
   deleteTempHead(): Proc<void>;
@@ -71,9 +79,9 @@ export function* prepareBackingImageSnapshot(blk: BlockLayer, disk: BackingImage
   if (!verified) return { tempHead, snapshot, copy, checksumWhileOpen, verified };
   yield* wait(blk.syncAll());
   yield* disk.snapshotTempHead(snapshot, {
-    checksum: checksumWhileOpen,
-    backing_image_uuid: o.uuid,
-    backing_image_prepare_state: 'prepared',
+    [BACKING_IMAGE_XATTR.checksum]: checksumWhileOpen,
+    [BACKING_IMAGE_XATTR.uuid]: o.uuid,
+    [BACKING_IMAGE_XATTR.prepareState]: 'ready',
   });
   yield* disk.deleteTempHead();
   return { tempHead, snapshot, copy, checksumWhileOpen, verified };

@@ -13,6 +13,7 @@ import * as abi from '../gen/abi.js';
 import type { Ptr } from '../gen/spdk-api.js';
 import { Pending, wait, type Proc, type Scheduler } from '../kernel/blockdev-wait.js';
 import type { SpdkMachine } from '../spdk/machine.js';
+import { lvolSnapshotOp, lvolXattr } from '../spdk/rpc/lvol.js';
 
 export interface OpResult {
   rc: number;
@@ -112,21 +113,17 @@ export class BlobClient {
     return (yield* this.ok(this.m.api.spdk_wasm_lvol_create(lvs, name, sizeBytes, thin ? 1 : 0, 0), `bdev_lvol_create ${name}`)) as Lvol;
   }
 
-  /** bdev_lvol_snapshot: the snapshot's lvol, open. */
-  *snapshotLvol(lvol: Lvol, name: string): Proc<Lvol> {
-    return (yield* this.ok(this.m.api.spdk_wasm_lvol_snapshot(lvol, name), `bdev_lvol_snapshot ${name}`)) as Lvol;
+  /** bdev_lvol_snapshot (with the LH fork's `xattrs`, set as the snapshot is created): the
+   *  snapshot's lvol, open. */
+  *snapshotLvol(lvol: Lvol, name: string, xattrs?: Readonly<Record<string, string>>): Proc<Lvol> {
+    return (yield* this.ok(lvolSnapshotOp(this.m, lvol, name, xattrs), `bdev_lvol_snapshot ${name}`)) as Lvol;
   }
 
-  /** bdev_lvol_set_xattr (the value stored with its NUL, as the RPC does). */
-  *setLvolXattr(lvol: Lvol, key: string, value: string): Proc<void> {
-    const bytes = new TextEncoder().encode(`${value}\0`);
-    const buf = this.m.api.spdk_wasm_malloc(bytes.length);
-    this.m.mem.bytes().set(bytes, buf);
-    try {
-      yield* this.ok(this.m.api.spdk_wasm_lvol_set_xattr(lvol, key, buf, bytes.length), `bdev_lvol_set_xattr ${key}`);
-    } finally {
-      this.m.api.spdk_wasm_free(buf);
-    }
+  /** bdev_lvol_get_xattr: the value up to its NUL; throws on a missing xattr. */
+  getLvolXattr(lvol: Lvol, key: string): string {
+    const v = lvolXattr(this.m, lvol, key);
+    if (typeof v === 'number') throw new Error(`${this.m.name}: bdev_lvol_get_xattr ${key} failed with errno ${-v}`);
+    return v;
   }
 
   /** bdev_lvol_delete: close (unregistering the bdev), then spdk_lvol_destroy. */

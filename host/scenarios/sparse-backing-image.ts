@@ -15,14 +15,16 @@
  * the snapshot lvol.
  *
  * Verdict: SHA-512 of the bytes read through the host block layer and from the snapshot, against
- * the image's; evidence names the clusters and blocks that hold stale bytes.
+ * the image's; evidence names the clusters and blocks that hold stale bytes, and sets the checksum
+ * the engine stored on the snapshot (its xattr, read back through the lvol library) beside the
+ * SHA-512 of the snapshot's bytes.
  */
 import type { Ptr } from '../gen/spdk-api.js';
 import { MemoryBackend } from '../kernel/blockdev-backend.js';
 import type { BlockBackend } from '../kernel/blockdev-backend.js';
 import type { BlockDeviceStats } from '../kernel/blockdev.js';
 import { spawn, type Pending, type Proc, ProcError } from '../kernel/blockdev-wait.js';
-import { prepareBackingImageSnapshot, type BackingImageDisk, type PrepareResult } from '../longhorn/backing-image.js';
+import { BACKING_IMAGE_XATTR, prepareBackingImageSnapshot, type BackingImageDisk, type PrepareResult } from '../longhorn/backing-image.js';
 import { BlobClient, type Blob, type IoChannel, type Lvol, type Lvs } from '../longhorn/blob-client.js';
 import { getFileChecksum } from '../longhorn/checksum.js';
 import { blobBackend } from '../longhorn/expose.js';
@@ -67,6 +69,9 @@ interface StaleRange {
 interface DiskReport {
   disk: string;
   snapshotSha: string;
+  /** The snapshot's longhorn_backing_image_checksum xattr and creation_time, as stored. */
+  storedChecksum?: string;
+  creationTime?: string;
   allocated: number;
   mismatchedBlocks: number;
   ranges: StaleRange[];
@@ -172,13 +177,12 @@ export const sparseBackingImage: Scenario = {
           if (rc < 0) throw new Error(`unexpose ${path} failed with errno ${-rc}`);
         }
       },
-      *snapshotTempHead(snapshotName) {
-        // The Longhorn fork passes the checksum xattrs to the snapshot call itself; the model's
-        // spdk_lvol_create_snapshot takes none, and a snapshot is read-only afterwards.
+      *snapshotTempHead(snapshotName, xattrs) {
+        // The xattrs are part of the snapshot's creation (spdk_lvol_create_snapshot_with_xattrs).
         phase = 'snapshot';
         for (const d of disks) {
           d.headAllocatedBeforeSnapshot = client.lvolInfo(d.head!.lvol, 'allocated');
-          d.snapshot = yield* client.snapshotLvol(d.head!.lvol, snapshotName);
+          d.snapshot = yield* client.snapshotLvol(d.head!.lvol, snapshotName, xattrs);
         }
       },
       *deleteTempHead() {
@@ -229,7 +233,9 @@ export const sparseBackingImage: Scenario = {
         }
       }
       const allocated = client.lvolInfo(d.snapshot!, 'allocated');
-      observed.disks[d.index] = { ...(observed.disks[d.index] ?? emptyReport(d.path)), snapshotSha: h.hex(), allocated, mismatchedBlocks: mismatched, ranges };
+      const storedChecksum = client.getLvolXattr(d.snapshot!, BACKING_IMAGE_XATTR.checksum);
+      const creationTime = client.getLvolXattr(d.snapshot!, 'creation_time');
+      observed.disks[d.index] = { ...(observed.disks[d.index] ?? emptyReport(d.path)), snapshotSha: h.hex(), storedChecksum, creationTime, allocated, mismatchedBlocks: mismatched, ranges };
     }
 
     function* main(): Proc<void> {
@@ -276,6 +282,7 @@ export const sparseBackingImage: Scenario = {
         counters[`allocated.${d.path}`] = r?.allocated ?? -1;
         counters[`headAllocatedBeforeSnapshot.${d.path}`] = d.headAllocatedBeforeSnapshot ?? -1;
         counters[`mismatchedBlocks.${d.path}`] = r?.mismatchedBlocks ?? -1;
+        counters[`checksumXattrMatchesBytes.${d.path}`] = r?.storedChecksum === undefined ? -1 : r.storedChecksum === r.snapshotSha ? 1 : 0;
         counters[`staleBlocks.${d.path}`] = (r?.ranges ?? []).filter((x) => x.kind === 'stale').reduce((s, x) => s + x.count, 0);
         counters[`diskWriteBytes.${d.path}`] = d.aio !== 0 ? m.api.spdk_wasm_aio_disk_counter(d.aio, 1) : 0;
         counters[`diskWriteZeroesBytes.${d.path}`] = d.aio !== 0 ? m.api.spdk_wasm_aio_disk_counter(d.aio, 2) : 0;
@@ -344,6 +351,7 @@ function judgeBytes(o: Observed, imageBytes: number, counters: Record<string, nu
     `sha512 while fd open      ${short(whileOpen)}… ${mark(whileOpen)}`,
     `sha512 after last close   ${short(o.afterClose)}… ${mark(o.afterClose)} (O_DIRECT: ${mark(o.afterCloseDirect)})`,
     ...o.disks.map((d) => `sha512 snapshot lvol ${d.disk.padEnd(9)} ${short(d.snapshotSha)}… ${mark(d.snapshotSha)}; num_allocated_clusters ${d.allocated} of ${counters['clustersTotal']}`),
+    ...o.disks.filter((d) => d.storedChecksum !== undefined).map((d) => `xattr ${BACKING_IMAGE_XATTR.checksum} of snapshot lvol ${d.disk}: ${short(d.storedChecksum)}… ${d.storedChecksum === d.snapshotSha ? 'equals' : 'DIFFERS from'} its sha512 (set at its creation, creation_time ${d.creationTime})`),
     ...o.disks.filter((d) => d.replicaShaAfterClose !== undefined).map((d) => `replica on ${d.disk} after close ${short(d.replicaShaAfterClose)}… ${mark(d.replicaShaAfterClose)}`),
     `page cache: ${counters['writebackPages']} dirty pages written back at the last close in ${counters['writebackIos']} writes, then ${counters['droppedPages']} pages dropped`,
   ];
@@ -361,7 +369,10 @@ function judgeBytes(o: Observed, imageBytes: number, counters: Record<string, nu
     checksumWhileOpen: whileOpen,
     checksumAfterClose: o.afterClose,
     checksumAfterCloseDirect: o.afterCloseDirect,
-    snapshots: o.disks.map((d) => ({ disk: d.disk, sha512: d.snapshotSha, numAllocatedClusters: d.allocated, mismatchedBlocks: d.mismatchedBlocks, ranges: d.ranges.slice(0, 16) })),
+    snapshots: o.disks.map((d) => ({
+      disk: d.disk, sha512: d.snapshotSha, checksumXattr: d.storedChecksum, creationTime: d.creationTime,
+      numAllocatedClusters: d.allocated, mismatchedBlocks: d.mismatchedBlocks, ranges: d.ranges.slice(0, 16),
+    })),
     replicasAfterClose: replicaShas,
     expectedAllocated,
     problems,

@@ -1,6 +1,7 @@
 /** Replay of seed 003 (longhorn#9876, root cause #10135) over many seeds, both variants, the
  *  controls where the precondition is absent, the RAID1 corollary, and determinism. The verdict
- *  comes from checksums of bytes read through the host block layer and from the snapshot. */
+ *  comes from checksums of bytes read through the host block layer and from the snapshot; the
+ *  checksum xattr the engine set on the snapshot at its creation is read back beside them. */
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../host/scenarios/contract.js';
 import { resolveParams } from '../../host/scenarios/params.js';
@@ -10,6 +11,7 @@ import { loadVariant } from '../../host/spdk/node-loader.js';
 import type { Variant } from '../../host/spdk/variant.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 function run(variant: Variant, seed: number, raw: Record<string, string> = {}): Promise<RunResult> {
   return sparseBackingImage.run({ variant, flavor: 'release', seed, params: resolveParams(sparseBackingImage, raw), load: loadVariant });
@@ -18,6 +20,9 @@ function run(variant: Variant, seed: number, raw: Record<string, string> = {}): 
 interface Snap {
   disk: string;
   sha512: string;
+  /** longhorn_backing_image_checksum, read back from the snapshot lvol. */
+  checksumXattr: string;
+  creationTime: string;
   numAllocatedClusters: number;
   ranges: { cluster: number; physicalCluster: number; count: number; kind: string }[];
 }
@@ -48,6 +53,12 @@ describe('sparse-backing-image (seed 003)', () => {
     expect(r.counters['staleBlocks./dev/sda']).toBe(r.counters['mismatchedBlocks./dev/sda']);
     expect(e.lines.some((l) => /snapshot lvol cluster \d+ \(physical cluster \d+\): blocks .* hold stale bytes of the deleted lvol/.test(l))).toBe(true);
     expect(e.lines.some((l) => /^sha512 snapshot lvol \/dev\/sda .* num_allocated_clusters \d+ of \d+$/.test(l))).toBe(true);
+    // The engine stored the pre-close checksum on the snapshot as it was created; its bytes differ.
+    expect(snap.checksumXattr).toBe(e.checksumWhileOpen);
+    expect(snap.checksumXattr).not.toBe(snap.sha512);
+    expect(snap.creationTime).toMatch(RFC3339);
+    expect(r.counters['checksumXattrMatchesBytes./dev/sda']).toBe(0);
+    expect(e.lines.some((l) => /^xattr longhorn_backing_image_checksum of snapshot lvol \/dev\/sda: [0-9a-f]{16}… DIFFERS from its sha512 \(set at its creation, creation_time /.test(l))).toBe(true);
     // The page cache hid it: dirty pages went back at the last close, then the cache was dropped.
     expect(r.counters['writebackPages']).toBe(r.counters['chunksWritten']);
     expect(r.counters['droppedPages']).toBeGreaterThan(0);
@@ -61,6 +72,9 @@ describe('sparse-backing-image (seed 003)', () => {
     expect(e.checksumWhileOpen).toBe(e.imageSha512);
     expect(e.checksumAfterClose).toBe(e.imageSha512);
     expect(e.snapshots[0]!.sha512).toBe(e.imageSha512);
+    expect(e.snapshots[0]!.checksumXattr).toBe(e.snapshots[0]!.sha512);
+    expect(r.counters['checksumXattrMatchesBytes./dev/sda']).toBe(1);
+    expect(e.lines.some((l) => /^xattr longhorn_backing_image_checksum of snapshot lvol \/dev\/sda: [0-9a-f]{16}… equals its sha512/.test(l))).toBe(true);
     expect(e.snapshots[0]!.numAllocatedClusters).toBe(r.counters['clustersWithData']);
     expect(e.snapshots[0]!.numAllocatedClusters).toBeLessThan(r.counters['clustersTotal']!);
     // The fix's write_zeroes ran (emulated on a disk without fallocate), one cluster per allocation.
@@ -96,9 +110,11 @@ describe('sparse-backing-image (seed 003)', () => {
       expect(u.reproduced).toBe(true);
       expect(u.counters['replicasDiffer']).toBe(1);
       expect(new Set(ev(u).snapshots.map((s) => s.sha512)).size).toBe(2);
+      expect(ev(u).snapshots.map((s) => s.checksumXattr)).toEqual([ev(u).imageSha512, ev(u).imageSha512]);
       expect(p.reproduced).toBe(false);
       expect(p.counters['replicasDiffer']).toBe(0);
       expect(ev(p).snapshots.map((s) => s.sha512)).toEqual([ev(p).imageSha512, ev(p).imageSha512]);
+      expect(ev(p).snapshots.map((s) => s.checksumXattr)).toEqual([ev(p).imageSha512, ev(p).imageSha512]);
     }
   });
 
