@@ -7,11 +7,13 @@
  * module/bdev/aio/bdev_aio_rpc.c: `bdev_aio_create` opens a block device of the machine's host
  * kernel through the AIO-like device (wasm/api/spdk_wasm_blockdev.c, wasm/module/blob/aio); it is
  * a base for `bdev_lvol_create_lvstore` (host/spdk/rpc/lvol.ts), not a bdev of the C bdev layer.
- * `bdev_get_bdevs` also reports these AIO bdevs and the lvol bdevs (vbdev_lvol's
- * driver_specific.lvol, with num_allocated_clusters).
+ * `bdev_get_bdevs` also reports these AIO bdevs, the lvol bdevs (vbdev_lvol's
+ * driver_specific.lvol, with num_allocated_clusters) and the NVMe bdevs of attached controllers
+ * (bdev-nvme.ts).
  */
 import type { SpdkMachine } from '../machine.js';
 import { cString } from './nvmf.js';
+import { nvmeBdevs } from './bdev-nvme.js';
 import { findLvol, lvolsOf, lvsName, lvsUuid, machineState, str, stores, type BaseBdev } from './lvol.js';
 import { cCallFailed, defineMethod, errnoName, invalidParams, RpcError, RUNTIME, type JsonObject, type JsonValue, type RpcContext } from '../jsonrpc.js';
 import type { Ptr } from '../../gen/spdk-api.js';
@@ -195,6 +197,8 @@ export const bdevGetBdevs = defineMethod({
       if (aio?.kind === 'aio') return [aioBdevJson(aio)];
       const l = findLvol(m, want);
       if (l !== 0 && m.api.spdk_wasm_lvol_info(l, 6) > 0) return [lvolBdevJson(m, l)];
+      const nvme = nvmeBdevs(ctx).filter((b) => b['name'] === want);
+      if (nvme.length > 0) return nvme;
       throw invalidParams(this.name, 'name', `names no bdev: "${want}"`, { got: want });
     }
     const names = want !== undefined ? [want] : bdevNames(ctx);
@@ -213,7 +217,7 @@ export const bdevGetBdevs = defineMethod({
       };
     });
     if (want !== undefined) return c;
-    return [...c, ...aioBdevs(m).map(aioBdevJson), ...lvolBdevs(m).map((l) => lvolBdevJson(m, l))];
+    return [...c, ...aioBdevs(m).map(aioBdevJson), ...lvolBdevs(m).map((l) => lvolBdevJson(m, l)), ...nvmeBdevs(ctx)];
   },
 });
 

@@ -6,6 +6,7 @@
 import type { SpdkMachine } from '../machine.js';
 import { RpcRegistry, RpcServer, type RpcState } from '../jsonrpc.js';
 import { BDEV_RPC_METHODS } from './bdev.js';
+import { BDEV_NVME_RPC_METHODS } from './bdev-nvme.js';
 import { frameworkStartInit } from './framework.js';
 import { LVOL_RPC_METHODS } from './lvol.js';
 import { NVMF_RPC_METHODS } from './nvmf.js';
@@ -20,6 +21,7 @@ export const SPDK_RPC_METHODS = [
   ...LVOL_RPC_METHODS,
   ...BDEV_RPC_METHODS,
   ...NVMF_RPC_METHODS,
+  ...BDEV_NVME_RPC_METHODS,
 ] as const;
 
 /** A fresh registry holding SPDK_RPC_METHODS (tests may register more on their own copy). */

@@ -1,17 +1,17 @@
 /**
- * lib/nvmf/nvmf_rpc.c and module/bdev/nvme/bdev_nvme_rpc.c: the NVMe-oF target's methods
- * (`nvmf_create_transport`, `nvmf_create_subsystem`, `nvmf_subsystem_add_listener`,
- * `nvmf_subsystem_add_ns`, `nvmf_subsystem_add_host`, `nvmf_get_subsystems`,
- * `nvmf_get_transports`, `nvmf_subsystem_get_qpairs`) and the initiator's
- * `bdev_nvme_attach_controller`, all SPDK_RPC_RUNTIME, with SPDK's parameter names and result
- * shapes. One target (tgt_name "nvmf_tgt"), TCP over IPv4 only. Options `save_config` writes that
- * the model does not apply accept only their default values, so saved files load; TLS, DH-CHAP,
- * ANA and passthrough are refused with the reason.
+ * lib/nvmf/nvmf_rpc.c: the NVMe-oF target's methods (`nvmf_create_transport`,
+ * `nvmf_create_subsystem`, `nvmf_subsystem_add_listener`, `nvmf_subsystem_add_ns`,
+ * `nvmf_subsystem_add_host`, `nvmf_get_subsystems`, `nvmf_get_transports`,
+ * `nvmf_subsystem_get_qpairs`), all SPDK_RPC_RUNTIME, with SPDK's parameter names and result
+ * shapes; the initiator's `bdev_nvme_attach_controller` is in bdev-nvme.ts. One target (tgt_name
+ * "nvmf_tgt"), TCP over IPv4 only. Options `save_config` writes that the model does not apply
+ * accept only their default values, so saved files load; TLS, DH-CHAP, ANA and passthrough are
+ * refused with the reason.
  *
  * Existence of subsystems and bdevs is checked in the handlers, not in `check`: a config file may
  * create them in earlier entries (see RpcMethod.check).
  */
-import { cCallFailed, defineMethod, describe, invalidParams, isObject, RUNTIME, type JsonObject, type JsonValue, type ParamSpec, type RpcContext, type RpcParams } from '../jsonrpc.js';
+import { cCallFailed, defineMethod, describe, invalidParams, isObject, RUNTIME, type JsonObject, type JsonValue, type ParamSpec, type RpcContext } from '../jsonrpc.js';
 import { bdevExists } from './bdev.js';
 
 const TGT_NAME: ParamSpec = { name: 'tgt_name', type: 'string', choices: ['nvmf_tgt'], why: 'the model runs one target', doc: 'target name' };
@@ -30,11 +30,11 @@ export function cString(ctx: RpcContext, v: unknown): string | undefined {
   return p === 0 ? undefined : ctx.machine.mem.cstring(p);
 }
 
-function trtypeOk(v: string): boolean {
+export function trtypeOk(v: string): boolean {
   return v.toUpperCase() === 'TCP';
 }
 
-function nqnOk(method: string, field: string, v: string): void {
+export function nqnOk(method: string, field: string, v: string): void {
   if (!v.startsWith('nqn.')) throw invalidParams(method, field, `must be an NQN starting with "nqn.", got "${v}"`, { got: v });
 }
 
@@ -327,66 +327,7 @@ export const nvmfSubsystemGetQpairs = defineMethod({
   },
 });
 
-/** Controllers attached by name, per machine (bdev_nvme's nvme_bdev_ctrlr names). */
-const attached = new WeakMap<object, Map<string, number>>();
-
-export function attachedControllers(ctx: RpcContext): Map<string, number> {
-  let m = attached.get(ctx.machine);
-  if (m === undefined) {
-    m = new Map();
-    attached.set(ctx.machine, m);
-  }
-  return m;
-}
-
-export const bdevNvmeAttachController = defineMethod({
-  name: 'bdev_nvme_attach_controller',
-  states: RUNTIME,
-  params: [
-    { name: 'name', type: 'string', required: true, min: 1, max: 64, doc: 'controller name; its namespace bdevs are <name>n<nsid>' },
-    { name: 'trtype', type: 'string', required: true, doc: '"TCP"' },
-    { name: 'traddr', type: 'string', required: true, min: 1, doc: 'target address' },
-    { name: 'adrfam', type: 'string', choices: ['IPv4', 'ipv4'], why: 'only IPv4 is modelled', doc: 'address family' },
-    { name: 'trsvcid', type: 'string', min: 1, doc: 'target port (default 4420)' },
-    { name: 'subnqn', type: 'string', min: 11, max: 223, doc: 'subsystem NQN' },
-    { name: 'hostnqn', type: 'string', min: 11, max: 223, doc: 'host NQN' },
-    { name: 'hdgst', type: 'bool', doc: 'header digests' },
-    { name: 'ddgst', type: 'bool', doc: 'data digests' },
-    { name: 'reconnect_delay_sec', type: 'uint32', max: 3600, doc: 'seconds between reconnect attempts' },
-    { name: 'ctrlr_loss_timeout_sec', type: 'int32', min: -1, doc: 'seconds of reconnecting before the controller is deleted (-1 forever)' },
-    { name: 'fast_io_fail_timeout_sec', type: 'uint32', choices: [0], why: 'I/O is failed by the reconnect policy only', doc: 'I/O fail timeout' },
-    { name: 'multipath', type: 'string', choices: ['disable'], why: 'multipath is not modelled', doc: 'multipath mode' },
-  ],
-  unsupported: { psk: 'TLS is not modelled', dhchap_key: 'DH-CHAP is not modelled', dhchap_ctrlr_key: 'DH-CHAP is not modelled', hostaddr: 'source addresses are chosen by the kernel', hostsvcid: 'source ports are chosen by the kernel', prchk_reftag: 'DIF is not modelled', prchk_guard: 'DIF is not modelled' },
-  check(_ctx, p) {
-    const t = p['trtype'] as string;
-    if (!trtypeOk(t)) throw invalidParams(this.name, 'trtype', `must be "TCP" (the only transport modelled), got "${t}"`, { got: t });
-    if (p['subnqn'] !== undefined) nqnOk(this.name, 'subnqn', p['subnqn'] as string);
-    if (p['hostnqn'] !== undefined) nqnOk(this.name, 'hostnqn', p['hostnqn'] as string);
-    const svc = p['trsvcid'] as string | undefined;
-    if (svc !== undefined && !(Number.isInteger(Number(svc)) && Number(svc) > 0 && Number(svc) < 65536)) {
-      throw invalidParams(this.name, 'trsvcid', `must be a port number 1..65535, got "${svc}"`, { got: svc });
-    }
-  },
-  handler(ctx, p: RpcParams) {
-    const name = p['name'] as string;
-    const ctrls = attachedControllers(ctx);
-    if (ctrls.has(name)) throw invalidParams(this.name, 'name', `names a controller that already exists: "${name}"`, { got: name });
-    const flags = (p['hdgst'] === true ? 1 : 0) | (p['ddgst'] === true ? 2 : 0);
-    const delayMs = ((p['reconnect_delay_sec'] as number | undefined) ?? 0) * 1000;
-    const loss = (p['ctrlr_loss_timeout_sec'] as number | undefined) ?? 0;
-    const maxReconnects = loss < 0 ? 0xffffffff : delayMs > 0 ? Math.floor((loss * 1000) / delayMs) : 0;
-    const id = ctx.machine.api.spdk_wasm_nvme_attach(p['traddr'] as string, (p['trsvcid'] as string | undefined) ?? '4420',
-      (p['subnqn'] as string | undefined) ?? 'nqn.2016-06.io.spdk:cnode1', (p['hostnqn'] as string | undefined) ?? '', flags, 0, 10_000, delayMs, maxReconnects, 0);
-    if (id < 0) throw cCallFailed(this.name, `spdk_nvme_connect(${p['traddr'] as string})`, id);
-    ctrls.set(name, id);
-    // Upstream answers once the controller is attached; here the attach runs as the world polls
-    // (spdk_wasm_nvme_ctrlr_field(id, 0) reaches READY), and the bdev it will expose is named now.
-    return [`${name}n1`];
-  },
-});
-
 export const NVMF_RPC_METHODS = [
   nvmfCreateTransport, nvmfGetTransports, nvmfCreateSubsystem, nvmfSubsystemAddListener, nvmfSubsystemAddNs,
-  nvmfSubsystemAddHost, nvmfGetSubsystems, nvmfSubsystemGetQpairs, bdevNvmeAttachController,
+  nvmfSubsystemAddHost, nvmfGetSubsystems, nvmfSubsystemGetQpairs,
 ] as const;
