@@ -31,6 +31,9 @@ interface Current {
   finished: boolean;
 }
 
+/** Wall clock in ms since the epoch, comparable with the page's. */
+const wallClock = (): number => performance.timeOrigin + performance.now();
+const workerLoaded = wallClock();
 const loaders = new Map<string, ReturnType<typeof browserLoader>>();
 let current: Current | undefined;
 
@@ -74,14 +77,10 @@ function advance(c: Current, req: StepRequest): void {
 }
 
 const api: DemoWorker = {
-  async preload(base, variant, flavor) {
-    // A failure here is reported by the start that needs the variant.
-    loaderFor(base)(variant, flavor).catch(() => {});
-  },
-
   async start(cfg: WorldConfig): Promise<WorldInfo> {
     current = undefined;
     const t0 = performance.now();
+    const startBegan = wallClock();
     const probe = probeFor(cfg.scenario);
     const pending: Pending = { events: [], skipped: 0 };
     const { session, build, wasmBytes } = await startSession(cfg, probe, (e) => {
@@ -89,7 +88,7 @@ const api: DemoWorker = {
       else pending.skipped++;
     });
     current = { session, probe, pending, finished: false };
-    return { build, wasmBytes, startMs: performance.now() - t0 };
+    return { build, wasmBytes, startMs: performance.now() - t0, at: { workerLoaded, startBegan, startEnded: wallClock() } };
   },
 
   async step(req: StepRequest): Promise<StepBatch> {

@@ -1,13 +1,13 @@
 /**
- * Entry of replay.html: starts the world's worker first and has it fetch and compile the variant
- * the link names, so both load while the page's code does (main-replay reports bad links).
+ * Entry of replay.html: starts the world's worker, reads the link and asks for its world at once,
+ * so the variant is fetched, compiled and set up while the page's own code loads.
  */
-import { isFlavor, isVariant } from '../../spdk/variant.js';
 import { WorldClient } from './client.js';
+import { parseUrl, worldConfig } from './url-state.js';
 
 const client = new WorldClient();
-const q = new URLSearchParams(location.search);
-const variant = q.get('variant') ?? 'unpatched';
-const flavor = q.get('flavor') ?? 'release';
-if (isVariant(variant) && isFlavor(flavor)) void client.api.preload(new URL('wasm/', location.href).href, variant, flavor);
-void import('./main-replay.js').then((m) => m.mount(client));
+const link = parseUrl(location.search);
+const started = client.api.start(worldConfig(link.state));
+// main-replay awaits it and reports a failure; this keeps it from counting as unhandled meanwhile.
+started.catch(() => {});
+void import('./main-replay.js').then((m) => m.mount(client, link, started));

@@ -1,16 +1,16 @@
 /**
- * The page of one replay (replay.html?replay=<id>&variant=...&seed=...&<knob>=...): reads the URL,
- * builds the controls and the replay's views, and drives the world in the worker — one batch per
- * animation frame while running, one drawn event per Step.
+ * The page of one replay (replay.html?replay=<id>&variant=...&seed=...&<knob>=...): given the link
+ * boot-replay.ts read, builds the controls and the replay's views, and drives the world in the
+ * worker — one batch per animation frame while running, one drawn event per Step.
  */
 import { formatUs } from '../../report.js';
 import type { WorldClient } from './client.js';
 import { Controls } from './controls.js';
 import { fill, h } from './dom.js';
-import type { StepBatch, StepRequest, WorldConfig, WorldInfo } from './protocol.js';
+import type { StepBatch, StepRequest, WorldInfo } from './protocol.js';
 import { viewFor } from './replays/views.js';
 import type { ReplayView } from './replays/view.js';
-import { cliCommand, parseUrl, toSearch, type PageState, type Speed } from './url-state.js';
+import { cliCommand, toSearch, worldConfig, type PageState, type ParsedUrl, type Speed } from './url-state.js';
 import { VerdictView } from './views/verdict.js';
 
 type Status = 'loading' | 'ready' | 'running' | 'paused' | 'finished' | 'error';
@@ -20,39 +20,41 @@ export interface DemoProbe {
   status: Status;
   /** ms from navigation start to the first step's batch drawn (first world only). */
   firstStepMs?: number;
+  /** ms from navigation start to the steps on the way there (first world only). */
+  marks: Record<string, number>;
   info?: WorldInfo;
   now: number;
   measure(sliceUs: number): Promise<unknown>;
 }
 
-const { state: initial, problems } = parseUrl(location.search);
-let state: PageState = initial;
+let state!: PageState;
+let problems: string[] = [];
 let client!: WorldClient;
+let controls!: Controls;
 const verdict = new VerdictView();
 const statusLine = h('p', { class: 'status', id: 'status' });
 const viewsRoot = h('div', { id: 'views' });
-const probe: DemoProbe = { status: 'loading', now: 0, measure: (slice) => client.api.measure(config(state), slice) };
+const probe: DemoProbe = { status: 'loading', now: 0, marks: {}, measure: (slice) => client.api.measure(worldConfig(state), slice) };
+/** Page time (ms since navigation start) of a wall-clock instant from the worker. */
+const pageTime = (epochMs: number): number => epochMs - performance.timeOrigin;
 (window as unknown as { spdkDemo: DemoProbe }).spdkDemo = probe;
 
 let view: ReplayView | undefined;
 let generation = 0;
 let totalSkipped = 0;
 
-const controls = new Controls(state, {
-  newWorld: (s) => void newWorld(s),
-  run: () => void run(),
-  pause: () => setStatus('paused'),
-  step: () => void stepOnce(),
-  speed: (s: Speed) => {
-    state = { ...state, speed: s };
-    history.replaceState(null, '', toSearch(state));
-  },
-  crash: (machine, kind) => void crash(machine, kind),
-});
-
-
-function config(s: PageState): WorldConfig {
-  return { scenario: s.scenario.id, variant: s.variant, flavor: s.flavor, seed: s.seed, params: s.params, wasmBase: new URL('wasm/', location.href).href };
+function makeControls(): Controls {
+  return new Controls(state, {
+    newWorld: (s) => void newWorld(s),
+    run: () => void run(),
+    pause: () => setStatus('paused'),
+    step: () => void stepOnce(),
+    speed: (s: Speed) => {
+      state = { ...state, speed: s };
+      history.replaceState(null, '', toSearch(state));
+    },
+    crash: (machine, kind) => void crash(machine, kind),
+  });
 }
 
 function setStatus(s: Status): void {
@@ -82,7 +84,8 @@ function layout(): void {
     h('footer', {}, share, ' · same run on the command line: ', h('code', { id: 'cli' }, cliCommand(state))));
 }
 
-async function newWorld(s: PageState): Promise<void> {
+/** Starts a world for `s`; `started` is one boot-replay.ts already asked the worker for. */
+async function newWorld(s: PageState, started?: Promise<WorldInfo>): Promise<void> {
   const gen = ++generation;
   state = s;
   history.replaceState(null, '', toSearch(state));
@@ -96,10 +99,16 @@ async function newWorld(s: PageState): Promise<void> {
   viewsRoot.replaceChildren();
   view = viewFor(state.scenario.id)(viewsRoot, { params: state.params, inspect: (q) => client.api.inspect(q) });
   try {
-    probe.info = await client.api.start(config(state));
+    const first = probe.firstStepMs === undefined;
+    if (first) probe.marks['startCalled'] = performance.now();
+    probe.info = await (started ?? client.api.start(worldConfig(state)));
     if (gen !== generation) return;
     setStatus('ready');
     await step({ kind: 'time', sliceUs: 0 }, gen);
+    if (first) {
+      const at = probe.info.at;
+      Object.assign(probe.marks, { workerLoaded: pageTime(at.workerLoaded), startBegan: pageTime(at.startBegan), startEnded: pageTime(at.startEnded), firstStep: performance.now() });
+    }
     probe.firstStepMs ??= performance.now();
   } catch (err) {
     if (gen === generation) fail(err);
@@ -173,13 +182,17 @@ async function crash(machine: string, kind: number): Promise<void> {
   }
 }
 
-/** Takes over the page with the worker boot-replay.ts already started (so it loads meanwhile). */
-export function mount(c: WorldClient): void {
+/** Takes over the page: boot-replay.ts already read the link and asked the worker for its world. */
+export function mount(c: WorldClient, link: ParsedUrl, started: Promise<WorldInfo>): void {
+  probe.marks['mount'] = performance.now();
   client = c;
+  state = link.state;
+  problems = link.problems;
+  controls = makeControls();
   client.onFatal = (msg) => {
     setStatus('error');
     verdict.error(msg);
   };
   layout();
-  void newWorld(state);
+  void newWorld(state, started);
 }

@@ -18,6 +18,8 @@ export interface WorldInfo {
   wasmBytes: number;
   /** Wall time to fetch/compile the variant and set the world up. */
   startMs: number;
+  /** Wall clock (ms since the epoch) when the worker's code began to run, when start began and ended. */
+  at: { workerLoaded: number; startBegan: number; startEnded: number };
 }
 
 /** How far one step goes: to a virtual time, to the next drawn event, or to the end. */
@@ -56,8 +58,6 @@ export interface Measurement {
 }
 
 export interface DemoWorker {
-  /** Starts fetching and compiling a variant before the page asks for a world (no result). */
-  preload(wasmBase: string, variant: Variant, flavor: Flavor): Promise<void>;
   /** Discards any current world and sets up a new one at virtual time 0. */
   start(cfg: WorldConfig): Promise<WorldInfo>;
   step(req: StepRequest): Promise<StepBatch>;

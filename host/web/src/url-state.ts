@@ -7,6 +7,7 @@ import { CATALOG, findInfo } from '../../scenarios/catalog.js';
 import type { ParamValue, ScenarioInfo } from '../../scenarios/contract.js';
 import { paramFlags, parseSeed, resolveParams } from '../../scenarios/params.js';
 import { isFlavor, isVariant, type Flavor, type Variant } from '../../spdk/variant.js';
+import type { WorldConfig } from './protocol.js';
 
 export const SPEEDS = ['1', '5', '20', '100', '1000', '10000', '100000', 'max'] as const;
 export type Speed = (typeof SPEEDS)[number];
@@ -31,7 +32,13 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function parseUrl(search: string): { state: PageState; problems: string[] } {
+export interface ParsedUrl {
+  state: PageState;
+  /** One line per bad value that was replaced by its default. */
+  problems: string[];
+}
+
+export function parseUrl(search: string): ParsedUrl {
   const q = new URLSearchParams(search);
   const problems: string[] = [];
   let scenario = CATALOG[0]!;
@@ -112,3 +119,7 @@ export function cliCommand(s: PageState): string {
   return `npx spdk-wasm run ${s.scenario.id} --variant ${s.variant}${flavor} --seed ${s.seed}${paramFlags(s.scenario, s.params)}`;
 }
 
+/** The world a page state asks the worker for (variants fetched relative to the page). */
+export function worldConfig(s: PageState): WorldConfig {
+  return { scenario: s.scenario.id, variant: s.variant, flavor: s.flavor, seed: s.seed, params: s.params, wasmBase: new URL('wasm/', location.href).href };
+}
