@@ -1,11 +1,11 @@
 /**
  * The demo site in a real browser (Debian's Chromium via playwright-core): built from the current
- * sources and build/wasm, served on 127.0.0.1. The zcopy-threshold page runs its replay in both
- * variants in one page (the second world starts without a reload), a bad link falls back to
- * defaults with a message, and a crash becomes a verdict. No console errors anywhere. Screenshots go
- * to build/screenshots/.
+ * sources and build/wasm, served on 127.0.0.1. Every replay's page runs its replay in both variants
+ * in one page (the second world starts without a reload), shows the verdict and draws the
+ * replay's own evidence; a bad link falls back to defaults with a message, and a crash becomes a
+ * verdict. No console errors anywhere. Screenshots go to build/screenshots/.
  */
-import { SCENARIOS } from '../../../host/scenarios/index.js';
+import { CATALOG } from '../../../host/scenarios/catalog.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,12 +56,75 @@ async function runToVerdict(page: Page): Promise<{ word: string; oracle: string;
   };
 }
 
+const count = (page: Page, selector: string): Promise<number> => page.locator(selector).count();
+const counter = async (page: Page, key: string): Promise<number> => Number((await page.textContent(`[data-counter="${key}"]`))!.replace(/,/g, ''));
+
+/** What each replay's own views must show, per variant (beyond the verdict). */
+const EVIDENCE: Record<string, { unpatched(page: Page): Promise<void>; patched(page: Page): Promise<void>; more?(page: Page): Promise<void> }> = {
+  'tcp-zcopy-disconnect': {
+    async unpatched(page) {
+      expect(await count(page, '#knob-ack-timeout-ms')).toBe(1);
+      expect(await count(page, '#knob-restore-link-us')).toBe(1);
+      const stuck = await count(page, '#tcp-requests tr[data-state="TCP_REQUEST_STATE_COMPLETED"][data-pdu-in-use="true"]');
+      expect(stuck).toBeGreaterThan(0);
+      expect(await counter(page, 'stuckRequests')).toBe(stuck);
+      expect(await count(page, '#tcp-requests .qpair[data-qid="1"][data-destroyed="false"]')).toBe(1);
+      expect(await count(page, '#timeline li[data-mark="link-down"]')).toBe(1);
+      expect(await count(page, '#timeline li[data-mark="kato"]')).toBeGreaterThan(0);
+      expect(await count(page, '#timeline li[data-mark="ctrlr-destroyed"]')).toBe(0);
+      expect(await counter(page, 'retransmits')).toBeGreaterThan(0);
+      expect(await count(page, '#sequence .seg.dropped')).toBeGreaterThan(0);
+    },
+    async patched(page) {
+      expect(await count(page, '#tcp-requests tr[data-state="TCP_REQUEST_STATE_COMPLETED"]')).toBe(0);
+      expect(await count(page, '#tcp-requests .qpair[data-qid="1"][data-destroyed="true"] tr[data-state="TCP_REQUEST_STATE_FREE"]')).toBeGreaterThan(0);
+      expect(await count(page, '#timeline li[data-mark="etimedout"]')).toBeGreaterThan(0);
+      expect(await page.textContent('#timeline li[data-mark="etimedout"]')).toMatch(/ETIMEDOUT by TCP_USER_TIMEOUT/);
+      expect(await count(page, '#timeline li[data-mark="qpair-destroyed"]')).toBe(2);
+      expect(await count(page, '#timeline li[data-mark="ctrlr-destroyed"]')).toBe(1);
+      expect(await counter(page, 'stuckRequests')).toBe(0);
+    },
+  },
+  'sparse-backing-image': {
+    async unpatched(page) {
+      expect(await count(page, '#knob-write-zero')).toBe(1);
+      expect(await count(page, '#checksums tr[data-check="while-open"][data-equal="true"]')).toBe(1);
+      expect(await count(page, '#checksums tr[data-check="after-close"][data-equal="false"]')).toBe(1);
+      expect(await count(page, '#checksums tr[data-check="snapshot"][data-equal="false"]')).toBe(1);
+      expect(await count(page, '#cluster-map .cluster.stale')).toBeGreaterThan(0);
+      expect(await counter(page, 'staleBlocks')).toBeGreaterThan(0);
+      expect(await page.textContent('#cluster-map .ranges')).toMatch(/hold stale bytes of the deleted lvol/);
+      expect(await count(page, '#page-cache .frame[data-last-close="true"]')).toBeGreaterThan(0);
+    },
+    async patched(page) {
+      for (const check of ['while-open', 'after-close', 'snapshot']) {
+        expect(await count(page, `#checksums tr[data-check="${check}"][data-equal="true"]`)).toBe(1);
+      }
+      expect(await count(page, '#checksums tr[data-equal="false"]')).toBe(0);
+      expect(await count(page, '#cluster-map .cluster.stale')).toBe(0);
+      expect(await counter(page, 'staleBlocks')).toBe(0);
+      const alloc = page.locator('#cluster-map .alloc');
+      expect(Number(await alloc.getAttribute('data-allocated'))).toBeLessThan(Number(await alloc.getAttribute('data-clusters')));
+    },
+    /** writeZero on the unpatched tree: the old workaround is correct but allocates every cluster. */
+    async more(page) {
+      await page.selectOption('#ctl-variant', 'unpatched');
+      await page.check('#knob-write-zero');
+      const r = await runToVerdict(page);
+      expect(r.word).toBe('clean');
+      expect(page.url()).toContain('write-zero=true');
+      const alloc = page.locator('#cluster-map .alloc');
+      expect(await alloc.getAttribute('data-allocated')).toBe(await alloc.getAttribute('data-clusters'));
+    },
+  },
+};
+
 describe('demo site in Chromium', () => {
   it('the index lists every replay with links to both variants', async () => {
     const { page, errors } = await open('index.html');
     await page.waitForSelector('#replays li');
     expect(await page.getAttribute('#replays li', 'data-replay')).toBe('zcopy-threshold');
-    expect(await page.locator('#replays a[href*="variant=patched"]').count()).toBe(SCENARIOS.length);
+    expect(await page.locator('#replays a[href*="variant=patched"]').count()).toBe(CATALOG.length);
     await page.screenshot({ path: join(shots, 'index.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -96,17 +159,21 @@ describe('demo site in Chromium', () => {
     await page.close();
   });
 
-  it.each(SCENARIOS.filter((s) => s.id !== 'zcopy-threshold').map((s) => [s.id, s.oracle] as const))(
-    '%s: its page shows the bug unpatched and a clean run patched', async (id, oracle) => {
+  it.each(CATALOG.filter((s) => s.id !== 'zcopy-threshold').map((s) => [s.id, s.oracle] as const))(
+    '%s: its page shows the bug unpatched and a clean run patched, with the evidence drawn', async (id, oracle) => {
+      const evidence = EVIDENCE[id];
       const { page, errors } = await open(`replay.html?replay=${id}&variant=unpatched&seed=1&speed=max`);
       const bad = await runToVerdict(page);
       expect(bad.word).toBe('REPRODUCED');
       expect(bad.oracle).toBe(oracle);
+      await evidence?.unpatched(page);
       await page.screenshot({ path: join(shots, `${id}-unpatched.png`), fullPage: true });
       await page.selectOption('#ctl-variant', 'patched');
       const good = await runToVerdict(page);
       expect(good.word).toBe('clean');
+      await evidence?.patched(page);
       await page.screenshot({ path: join(shots, `${id}-patched.png`), fullPage: true });
+      await evidence?.more?.(page);
       expect(errors).toEqual([]);
       await page.close();
     }, 60_000);
