@@ -278,7 +278,7 @@ nvme_tcp_req_pdu_init(struct nvme_tcp_req *tcp_req)
 	struct nvme_tcp_pdu *pdu = tcp_req->pdu;
 
 	assert(!tcp_req->pdu_in_use);
-	memset(pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(pdu, 0, sizeof(*pdu));
 	pdu->req = tcp_req;
 	pdu->qpair = tcp_req->tqpair;
 	return pdu;
@@ -341,7 +341,7 @@ nvme_tcp_send_h2c_term_req(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *p
 	}
 	tqpair->flags.term_req_sent = 1;
 	memcpy(tqpair->term_req_data, pdu->hdr.raw, copy_len);
-	memset(rsp_pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(rsp_pdu, 0, sizeof(*rsp_pdu));
 	rsp_pdu->req = NULL;
 	h2c_term_req = &rsp_pdu->hdr.term_req;
 	h2c_term_req->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_H2C_TERM_REQ;
@@ -1183,7 +1183,7 @@ nvme_tcp_qpair_icreq_send(struct nvme_tcp_qpair *tqpair)
 	struct spdk_nvme_tcp_ic_req *ic_req;
 	struct nvme_tcp_pdu *pdu = tqpair->send_pdu;
 
-	memset(pdu, 0, offsetof(struct nvme_tcp_pdu, req));
+	memset(pdu, 0, sizeof(*pdu));
 	pdu->req = NULL;
 	ic_req = &pdu->hdr.ic_req;
 	ic_req->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_IC_REQ;
