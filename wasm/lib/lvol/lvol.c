@@ -1227,10 +1227,22 @@ spdk_lvol_resize(struct spdk_lvol *lvol, uint64_t sz, spdk_lvol_op_complete cb_f
 	spdk_blob_resize(lvol->blob, (sz + cluster_sz - 1) / cluster_sz, lvol_resize_cb, req);
 }
 
+/* Persist the lvol's blob metadata after an in-memory change, then complete cb_fn. */
+static void
+lvol_sync_md(struct spdk_lvol *lvol, spdk_lvol_op_complete cb_fn, void *cb_arg)
+{
+	struct spdk_lvol_req *req = lvol_req_new(lvol, cb_fn, cb_arg);
+
+	if (req == NULL) {
+		cb_fn(cb_arg, -ENOMEM);
+		return;
+	}
+	spdk_blob_sync_md(lvol->blob, lvol_req_finish, req);
+}
+
 void
 spdk_lvol_set_read_only(struct spdk_lvol *lvol, spdk_lvol_op_complete cb_fn, void *cb_arg)
 {
-	struct spdk_lvol_req *req;
 	int rc;
 
 	if (lvol->blob == NULL) {
@@ -1242,19 +1254,13 @@ spdk_lvol_set_read_only(struct spdk_lvol *lvol, spdk_lvol_op_complete cb_fn, voi
 		cb_fn(cb_arg, rc);
 		return;
 	}
-	req = lvol_req_new(lvol, cb_fn, cb_arg);
-	if (req == NULL) {
-		cb_fn(cb_arg, -ENOMEM);
-		return;
-	}
-	spdk_blob_sync_md(lvol->blob, lvol_req_finish, req);
+	lvol_sync_md(lvol, cb_fn, cb_arg);
 }
 
 void
 spdk_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *value,
 		    uint16_t value_len, spdk_lvol_op_complete cb_fn, void *cb_arg)
 {
-	struct spdk_lvol_req *req;
 	int rc;
 
 	if (lvol->blob == NULL) {
@@ -1277,12 +1283,7 @@ spdk_lvol_set_xattr(struct spdk_lvol *lvol, const char *name, const void *value,
 		cb_fn(cb_arg, rc);
 		return;
 	}
-	req = lvol_req_new(lvol, cb_fn, cb_arg);
-	if (req == NULL) {
-		cb_fn(cb_arg, -ENOMEM);
-		return;
-	}
-	spdk_blob_sync_md(lvol->blob, lvol_req_finish, req);
+	lvol_sync_md(lvol, cb_fn, cb_arg);
 }
 
 int

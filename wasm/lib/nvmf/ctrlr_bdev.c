@@ -56,6 +56,18 @@ nvmf_bdev_ctrlr_check_rw(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *req,
 	return 0;
 }
 
+/* What a command handler returns once it has asked the bdev layer: a submission that failed
+ * completes now with an internal device error; otherwise the bdev callback completes it. */
+static int
+nvmf_bdev_ctrlr_submit_status(struct spdk_nvmf_request *req, int rc)
+{
+	if (rc != 0) {
+		nvmf_req_set_status(req, SPDK_NVME_SCT_GENERIC, SPDK_NVME_SC_INTERNAL_DEVICE_ERROR);
+		return SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE;
+	}
+	return SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS;
+}
+
 int
 nvmf_bdev_ctrlr_read_cmd(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *req)
 {
@@ -67,11 +79,7 @@ nvmf_bdev_ctrlr_read_cmd(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *req)
 	}
 	rc = spdk_bdev_readv_blocks(ns->desc, ns->ch, req->iov, req->iovcnt, start_lba, num_blocks,
 				    nvmf_bdev_ctrlr_complete_cmd, req);
-	if (rc != 0) {
-		nvmf_req_set_status(req, SPDK_NVME_SCT_GENERIC, SPDK_NVME_SC_INTERNAL_DEVICE_ERROR);
-		return SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE;
-	}
-	return SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS;
+	return nvmf_bdev_ctrlr_submit_status(req, rc);
 }
 
 int
@@ -85,11 +93,7 @@ nvmf_bdev_ctrlr_write_cmd(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *req
 	}
 	rc = spdk_bdev_writev_blocks(ns->desc, ns->ch, req->iov, req->iovcnt, start_lba, num_blocks,
 				     nvmf_bdev_ctrlr_complete_cmd, req);
-	if (rc != 0) {
-		nvmf_req_set_status(req, SPDK_NVME_SCT_GENERIC, SPDK_NVME_SC_INTERNAL_DEVICE_ERROR);
-		return SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE;
-	}
-	return SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS;
+	return nvmf_bdev_ctrlr_submit_status(req, rc);
 }
 
 int
@@ -99,11 +103,7 @@ nvmf_bdev_ctrlr_flush_cmd(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *req
 
 	rc = spdk_bdev_flush_blocks(ns->desc, ns->ch, 0, spdk_bdev_get_num_blocks(ns->bdev),
 				    nvmf_bdev_ctrlr_complete_cmd, req);
-	if (rc != 0) {
-		nvmf_req_set_status(req, SPDK_NVME_SCT_GENERIC, SPDK_NVME_SC_INTERNAL_DEVICE_ERROR);
-		return SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE;
-	}
-	return SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS;
+	return nvmf_bdev_ctrlr_submit_status(req, rc);
 }
 
 static void
@@ -144,11 +144,7 @@ nvmf_bdev_ctrlr_zcopy_start(struct spdk_nvmf_ns *ns, struct spdk_nvmf_request *r
 	}
 	rc = spdk_bdev_zcopy_start(ns->desc, ns->ch, req->iov, req->iovcnt, start_lba, num_blocks,
 				   populate, nvmf_bdev_ctrlr_zcopy_start_complete, req);
-	if (rc != 0) {
-		nvmf_req_set_status(req, SPDK_NVME_SCT_GENERIC, SPDK_NVME_SC_INTERNAL_DEVICE_ERROR);
-		return SPDK_NVMF_REQUEST_EXEC_STATUS_COMPLETE;
-	}
-	return SPDK_NVMF_REQUEST_EXEC_STATUS_ASYNCHRONOUS;
+	return nvmf_bdev_ctrlr_submit_status(req, rc);
 }
 
 static void

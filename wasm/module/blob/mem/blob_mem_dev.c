@@ -129,6 +129,18 @@ mem_dev_range_ok(struct blob_mem_disk *disk, uint64_t lba, uint64_t count)
 	return true;
 }
 
+/* mem_dev_range_ok, failing the command with -EINVAL when it is not. */
+static bool
+mem_dev_check_range(struct blob_mem_disk *disk, uint64_t lba, uint64_t count,
+		    struct spdk_bs_dev_cb_args *cb_args)
+{
+	if (!mem_dev_range_ok(disk, lba, count)) {
+		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
+		return false;
+	}
+	return true;
+}
+
 static void
 mem_dev_read(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *payload,
 	     uint64_t lba, uint32_t lba_count, struct spdk_bs_dev_cb_args *cb_args)
@@ -136,8 +148,7 @@ mem_dev_read(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *pay
 	struct blob_mem_disk *disk = mem_disk(dev);
 
 	(void)channel;
-	if (!mem_dev_range_ok(disk, lba, lba_count)) {
-		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
+	if (!mem_dev_check_range(disk, lba, lba_count, cb_args)) {
 		return;
 	}
 	if (mem_dev_power_ok(disk, &disk->counters.read_counter, disk->thresholds.read_threshold,
@@ -155,8 +166,7 @@ mem_dev_write(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *pa
 	struct blob_mem_disk *disk = mem_disk(dev);
 
 	(void)channel;
-	if (!mem_dev_range_ok(disk, lba, lba_count)) {
-		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
+	if (!mem_dev_check_range(disk, lba, lba_count, cb_args)) {
 		return;
 	}
 	if (mem_dev_power_ok(disk, &disk->counters.write_counter, disk->thresholds.write_threshold,
@@ -175,8 +185,7 @@ mem_dev_write_zeroes(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, u
 	struct blob_mem_disk *disk = mem_disk(dev);
 
 	(void)channel;
-	if (!mem_dev_range_ok(disk, lba, lba_count)) {
-		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
+	if (!mem_dev_check_range(disk, lba, lba_count, cb_args)) {
 		return;
 	}
 	if (mem_dev_power_ok(disk, &disk->counters.write_zero_counter,
@@ -196,8 +205,7 @@ mem_dev_unmap(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, uint64_t
 	struct blob_mem_disk *disk = mem_disk(dev);
 
 	(void)channel;
-	if (!mem_dev_range_ok(disk, lba, lba_count)) {
-		cb_args->cb_fn(cb_args->channel, cb_args->cb_arg, -EINVAL);
+	if (!mem_dev_check_range(disk, lba, lba_count, cb_args)) {
 		return;
 	}
 	if (mem_dev_power_ok(disk, &disk->counters.unmap_counter, disk->thresholds.unmap_threshold,
