@@ -2,20 +2,17 @@
  *  precondition is absent (zcopy off, link back before KATO), and determinism. The verdict comes
  *  from the target's request, qpair and controller states (introspection exports). */
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../../host/scenarios/contract.js';
 import { findScenario } from '../../host/scenarios/index.js';
 import { resolveParams } from '../../host/scenarios/params.js';
 import { tcpZcopyDisconnect } from '../../host/scenarios/tcp-zcopy-disconnect.js';
 import { loadVariant } from '../../host/spdk/node-loader.js';
-import type { Variant } from '../../host/spdk/variant.js';
+import { expectDeterministic, scenarioRunner } from './support/scenario.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const KATO_US = 10_000_000;
 const ACK_TIMEOUT_US = 5_000_000;
 
-function run(variant: Variant, seed: number, raw: Record<string, string> = {}): Promise<RunResult> {
-  return tcpZcopyDisconnect.run({ variant, flavor: 'release', seed, params: resolveParams(tcpZcopyDisconnect, raw), load: loadVariant });
-}
+const run = scenarioRunner(tcpZcopyDisconnect);
 
 interface Stuck {
   state: string;
@@ -100,15 +97,7 @@ describe('reconnect after the link returns (ack_timeout already fired)', () => {
 
 describe('determinism', () => {
   it('the same seed gives the same trace hash; different seeds differ', async () => {
-    const a = await run('unpatched', 5);
-    const b = await run('unpatched', 5);
-    const c = await run('unpatched', 6);
-    expect(a.traceHash).toBe(b.traceHash);
-    expect(a.traceEvents).toBe(b.traceEvents);
-    expect(c.traceHash).not.toBe(a.traceHash);
-    const pa = await run('patched', 5);
-    const pb = await run('patched', 5);
-    expect(pa.traceHash).toBe(pb.traceHash);
+    const { a, pa } = await expectDeterministic(run, 5);
     expect(pa.traceHash).not.toBe(a.traceHash);
   });
 });

@@ -4,13 +4,12 @@ import type { RunResult } from '../../host/scenarios/contract.js';
 import { resolveParams } from '../../host/scenarios/params.js';
 import { zcopyThreshold } from '../../host/scenarios/zcopy-threshold.js';
 import { loadVariant } from '../../host/spdk/node-loader.js';
-import type { Flavor, Variant } from '../../host/spdk/variant.js';
+import type { Variant } from '../../host/spdk/variant.js';
+import { expectDeterministic, scenarioRunner } from './support/scenario.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
-function run(variant: Variant, seed: number, raw: Record<string, string> = {}, flavor: Flavor = 'release'): Promise<RunResult> {
-  return zcopyThreshold.run({ variant, flavor, seed, params: resolveParams(zcopyThreshold, raw), load: loadVariant });
-}
+const run = scenarioRunner(zcopyThreshold);
 
 interface Mismatch {
   write: number;
@@ -68,15 +67,7 @@ describe('zcopy-threshold (seed 000)', () => {
 
 describe('determinism', () => {
   it('the same seed gives the same trace hash; different seeds differ', async () => {
-    const a = await run('unpatched', 5);
-    const b = await run('unpatched', 5);
-    const c = await run('unpatched', 6);
-    expect(a.traceHash).toBe(b.traceHash);
-    expect(a.traceEvents).toBe(b.traceEvents);
-    expect(c.traceHash).not.toBe(a.traceHash);
-    const pa = await run('patched', 5);
-    const pb = await run('patched', 5);
-    expect(pa.traceHash).toBe(pb.traceHash);
+    await expectDeterministic(run, 5);
   });
 });
 
