@@ -3,7 +3,7 @@
  * variants are taken from build/wasm (run build.sh first) and served or copied as
  * wasm/<variant>-<flavor>/{spdk.wasm, spdk.mjs, build.id}; pages fetch them relative to themselves.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -13,9 +13,27 @@ const repo = resolve(here, '../..');
 const wasmDir = join(repo, 'build/wasm');
 const FILES: Record<string, string> = { 'spdk.wasm': 'application/wasm', 'spdk.mjs': 'text/javascript', 'build.id': 'text/plain' };
 
-function variants(): string[] {
+/** Every variant build.sh makes ({unpatched,patched} x {release,asan}). */
+const VARIANT_DIRS = ['unpatched-release', 'unpatched-asan', 'patched-release', 'patched-asan'];
+/** How long a static build waits for a build.sh run in progress to finish the variants. */
+const WAIT_MS = 180_000;
+
+function complete(d: string): boolean {
+  // build.sh writes build.id last, once the variant built.
+  return Object.keys(FILES).every((f) => existsSync(join(wasmDir, d, f)));
+}
+
+/** The variants for a static build; waits while build.sh (re)builds some, so a site never ships
+ *  without one. */
+async function completeVariants(): Promise<string[]> {
   if (!existsSync(wasmDir)) throw new Error(`spdk-wasm: ${wasmDir} is missing; run: bash build.sh`);
-  return readdirSync(wasmDir).filter((d) => existsSync(join(wasmDir, d, 'spdk.wasm')));
+  const t0 = Date.now();
+  for (;;) {
+    const missing = VARIANT_DIRS.filter((d) => !complete(d));
+    if (missing.length === 0) return VARIANT_DIRS;
+    if (Date.now() - t0 > WAIT_MS) throw new Error(`spdk-wasm: build/wasm lacks ${missing.join(', ')}; run: bash build.sh`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Serves build/wasm under /wasm/ in dev and copies it into the static build. */
@@ -33,8 +51,8 @@ function builtVariants(): Plugin {
         res.end(readFileSync(file));
       });
     },
-    generateBundle() {
-      for (const v of variants()) {
+    async generateBundle() {
+      for (const v of await completeVariants()) {
         for (const f of Object.keys(FILES)) {
           this.emitFile({ type: 'asset', fileName: `wasm/${v}/${f}`, source: readFileSync(join(wasmDir, v, f)) });
         }

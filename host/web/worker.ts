@@ -58,7 +58,16 @@ async function startSession(cfg: WorldConfig, probe: ReplayProbe, watch?: (e: Tr
   return { session, build: variant.buildId, wasmBytes: variant.wasmBytes };
 }
 
-function need(): Current {
+/** The latest start, and how many there were: calls about the world wait for it (so a page may
+ *  send its first step right behind a start), and only the latest start's world is kept. */
+let starting: Promise<unknown> = Promise.resolve();
+let starts = 0;
+
+async function need(): Promise<Current> {
+  const asked = starts;
+  await starting.catch(() => {});
+  // A call sent for a world that a later start replaced meanwhile must not touch the new one.
+  if (asked !== starts) throw new Error('the world was replaced');
   if (current === undefined) throw new Error('no world: start one first');
   return current;
 }
@@ -77,22 +86,26 @@ function advance(c: Current, req: StepRequest): void {
 }
 
 const api: DemoWorker = {
-  async start(cfg: WorldConfig): Promise<WorldInfo> {
+  start(cfg: WorldConfig): Promise<WorldInfo> {
     current = undefined;
+    const mine = ++starts;
     const t0 = performance.now();
     const startBegan = wallClock();
     const probe = probeFor(cfg.scenario);
     const pending: Pending = { events: [], skipped: 0 };
-    const { session, build, wasmBytes } = await startSession(cfg, probe, (e) => {
+    const started = startSession(cfg, probe, (e) => {
       if (probe.keep(e)) pending.events.push(e);
       else pending.skipped++;
+    }).then(({ session, build, wasmBytes }): WorldInfo => {
+      if (mine === starts) current = { session, probe, pending, finished: false };
+      return { build, wasmBytes, startMs: performance.now() - t0, at: { workerLoaded, startBegan, startEnded: wallClock() } };
     });
-    current = { session, probe, pending, finished: false };
-    return { build, wasmBytes, startMs: performance.now() - t0, at: { workerLoaded, startBegan, startEnded: wallClock() } };
+    starting = started;
+    return started;
   },
 
   async step(req: StepRequest): Promise<StepBatch> {
-    const c = need();
+    const c = await need();
     const t0 = performance.now();
     if (!c.finished) advance(c, req);
     const batch: StepBatch = {
@@ -112,12 +125,12 @@ const api: DemoWorker = {
   },
 
   async inspect(query) {
-    const c = need();
+    const c = await need();
     return c.probe.inspect(c.session, query);
   },
 
   async injectCrash(machine, kind) {
-    const c = need();
+    const c = await need();
     const m = c.session.world.find(machine) as SpdkMachine | undefined;
     if (m === undefined || typeof m.call !== 'function') throw new Error(`no machine named ${machine}`);
     try {

@@ -84,8 +84,14 @@ function layout(): void {
     h('footer', {}, share, ' · same run on the command line: ', h('code', { id: 'cli' }, cliCommand(state))));
 }
 
-/** Starts a world for `s`; `started` is one boot-replay.ts already asked the worker for. */
-async function newWorld(s: PageState, started?: Promise<WorldInfo>): Promise<void> {
+/** What boot-replay.ts already asked the worker for: the link's world and its first step. */
+export interface FirstWorld {
+  started: Promise<WorldInfo>;
+  firstStep: Promise<StepBatch>;
+}
+
+/** Starts a world for `s`, or takes over the one boot-replay.ts asked for. */
+async function newWorld(s: PageState, first?: FirstWorld): Promise<void> {
   const gen = ++generation;
   state = s;
   history.replaceState(null, '', toSearch(state));
@@ -99,14 +105,15 @@ async function newWorld(s: PageState, started?: Promise<WorldInfo>): Promise<voi
   viewsRoot.replaceChildren();
   view = viewFor(state.scenario.id)(viewsRoot, { params: state.params, inspect: (q) => client.api.inspect(q) });
   try {
-    const first = probe.firstStepMs === undefined;
-    if (first) probe.marks['startCalled'] = performance.now();
-    probe.info = await (started ?? client.api.start(worldConfig(state)));
+    const measured = probe.firstStepMs === undefined;
+    const info = await (first?.started ?? client.api.start(worldConfig(state)));
     if (gen !== generation) return;
-    setStatus('ready');
-    await step({ kind: 'time', sliceUs: 0 }, gen);
-    if (first) {
-      const at = probe.info.at;
+    probe.info = info;
+    const batch = show(await (first?.firstStep ?? client.api.step({ kind: 'time', sliceUs: 0 })), gen);
+    if (batch === undefined) return;
+    if (!batch.finished) setStatus('ready');
+    if (measured) {
+      const at = info.at;
       Object.assign(probe.marks, { workerLoaded: pageTime(at.workerLoaded), startBegan: pageTime(at.startBegan), startEnded: pageTime(at.startEnded), firstStep: performance.now() });
     }
     probe.firstStepMs ??= performance.now();
@@ -124,7 +131,11 @@ function fail(err: unknown): void {
 
 /** One step; undefined when another world replaced this one. */
 async function step(req: StepRequest, gen: number): Promise<StepBatch | undefined> {
-  const batch: StepBatch = await client.api.step(req);
+  return show(await client.api.step(req), gen);
+}
+
+/** Draws a step's batch; undefined when another world replaced this one. */
+function show(batch: StepBatch, gen: number): StepBatch | undefined {
   if (gen !== generation) return undefined;
   totalSkipped += batch.skipped;
   probe.now = batch.now;
@@ -183,7 +194,7 @@ async function crash(machine: string, kind: number): Promise<void> {
 }
 
 /** Takes over the page: boot-replay.ts already read the link and asked the worker for its world. */
-export function mount(c: WorldClient, link: ParsedUrl, started: Promise<WorldInfo>): void {
+export function mount(c: WorldClient, link: ParsedUrl, first: FirstWorld): void {
   probe.marks['mount'] = performance.now();
   client = c;
   state = link.state;
@@ -194,5 +205,5 @@ export function mount(c: WorldClient, link: ParsedUrl, started: Promise<WorldInf
     verdict.error(msg);
   };
   layout();
-  void newWorld(state, started);
+  void newWorld(state, first);
 }

@@ -195,6 +195,17 @@ describe('demo site in Chromium', () => {
     await page.close();
   });
 
+  it('a variant chosen while the first world is still loading replaces it', async () => {
+    const { page, errors } = await open('replay.html?replay=zcopy-threshold&variant=unpatched&seed=2&speed=max');
+    await page.waitForSelector('#ctl-variant');
+    await page.selectOption('#ctl-variant', 'patched');
+    const r = await runToVerdict(page);
+    expect(r.word).toBe('clean');
+    expect(await page.textContent('#verdict')).toMatch(/patched, seed 2/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('a crash inside the worker is a verdict with its report, and a new world starts without reload', async () => {
     const { page, errors } = await open('replay.html?replay=zcopy-threshold&variant=patched');
     await page.waitForSelector('body[data-status="ready"]');
