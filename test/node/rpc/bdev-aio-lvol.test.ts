@@ -6,24 +6,14 @@ import { MemoryBackend } from '../../../host/kernel/blockdev-backend.js';
 import { Kernel } from '../../../host/kernel/kernel.js';
 import { Fabric } from '../../../host/net/fabric.js';
 import { World } from '../../../host/sim/world.js';
-import { RpcError } from '../../../host/spdk/jsonrpc.js';
 import { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
+import { rpcError } from '../support/rpc.js';
 import { utMachine } from '../support/ut.js';
 
 const MiB = 1 << 20;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function rpcErr(f: () => unknown): RpcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RpcError) return e;
-    throw e;
-  }
-  throw new Error('expected an RpcError');
-}
 
 type Bdev = { name: string; aliases: string[]; product_name: string; block_size: number; num_blocks: number; driver_specific: Record<string, Record<string, unknown>> };
 
@@ -34,15 +24,15 @@ describe('bdev_aio_create and lvol bdevs in bdev_get_bdevs', () => {
     const rpc = createRpcServer(m, { state: 'runtime' });
 
     // The device must exist in the machine's kernel.
-    const missing = rpcErr(() => rpc.call('bdev_aio_create', { filename: '/dev/sdz', name: 'aio9' }));
+    const missing = rpcError(() => rpc.call('bdev_aio_create', { filename: '/dev/sdz', name: 'aio9' }));
     expect(missing.message).toMatch(/bdev_aio_create: no block device "\/dev\/sdz" in this machine's kernel \(-ENOENT\)/);
     expect(rpc.call('bdev_get_bdevs', {})).toEqual([]);
     // A block size override is not modelled.
-    expect(rpcErr(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0', block_size: 512 })).message).toMatch(/block_size.*4096/);
-    expect(rpcErr(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0', readonly: true })).message).toMatch(/readonly/);
+    expect(rpcError(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0', block_size: 512 })).message).toMatch(/block_size.*4096/);
+    expect(rpcError(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0', readonly: true })).message).toMatch(/readonly/);
 
     expect(rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0', block_size: 4096 })).toBe('aio0');
-    expect(rpcErr(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0' })).message).toMatch(/already exists/);
+    expect(rpcError(() => rpc.call('bdev_aio_create', { filename: '/dev/sdb', name: 'aio0' })).message).toMatch(/already exists/);
     expect(rpc.call('bdev_get_bdevs', { name: 'aio0' })).toEqual([{
       name: 'aio0', aliases: [], product_name: 'AIO disk', block_size: 4096, num_blocks: 4096,
       supported_io_types: { read: true, write: true, flush: true, unmap: false, write_zeroes: false, reset: true, zcopy: false },
@@ -78,7 +68,7 @@ describe('bdev_aio_create and lvol bdevs in bdev_get_bdevs', () => {
 
     // A deleted lvol is no longer a bdev; the base device stays.
     expect(rpc.call('bdev_lvol_delete', { name: 'lvs0/thin' })).toBe(true);
-    expect(rpcErr(() => rpc.call('bdev_get_bdevs', { name: thin })).message).toMatch(/names no bdev/);
+    expect(rpcError(() => rpc.call('bdev_get_bdevs', { name: thin })).message).toMatch(/names no bdev/);
     expect((rpc.call('bdev_get_bdevs', {}) as Bdev[]).map((b) => b.name)).toEqual(['aio0', thick, snap]);
   });
 

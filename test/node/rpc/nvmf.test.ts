@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { JsonConfigError, loadJsonConfig } from '../../../host/spdk/json-config.js';
-import { RpcError, type JsonValue } from '../../../host/spdk/jsonrpc.js';
+import { type JsonValue } from '../../../host/spdk/jsonrpc.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
+import { rpcError } from '../support/rpc.js';
 import { utMachine } from '../support/ut.js';
 import { TargetHarness } from '../nvmf/target-harness.js';
 
@@ -57,16 +58,6 @@ async function server() {
   return createRpcServer(m);
 }
 
-function rpcErr(f: () => unknown): RpcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RpcError) return e;
-    throw e;
-  }
-  throw new Error('expected an RpcError');
-}
-
 describe('NVMe-oF target JSON-RPC', () => {
   it('loads an SPDK JSON config describing a target and nvmf_get_subsystems reports it', async () => {
     const s = await server();
@@ -112,32 +103,32 @@ describe('NVMe-oF target JSON-RPC', () => {
   it('errors name the field: unknown, missing, out of range, wrong type, nested, absent objects', async () => {
     const s = await server();
     s.call('framework_start_init');
-    expect(rpcErr(() => s.call('nvmf_create_transport', { trtype: 'RDMA' })).message).toMatch(/'trtype' must be "TCP"/);
-    expect(rpcErr(() => s.call('nvmf_create_transport', { trtype: 'TCP', max_queue_depth: 1 })).message).toMatch(/'max_queue_depth'/);
-    expect(rpcErr(() => s.call('nvmf_create_transport', { trtype: 'TCP', zcopy: 'yes' })).message).toMatch(/'zcopy' must be a bool/);
-    expect(rpcErr(() => s.call('nvmf_create_transport', { trtype: 'TCP', psk: 'x' })).message).toMatch(/'psk' is not supported/);
+    expect(rpcError(() => s.call('nvmf_create_transport', { trtype: 'RDMA' })).message).toMatch(/'trtype' must be "TCP"/);
+    expect(rpcError(() => s.call('nvmf_create_transport', { trtype: 'TCP', max_queue_depth: 1 })).message).toMatch(/'max_queue_depth'/);
+    expect(rpcError(() => s.call('nvmf_create_transport', { trtype: 'TCP', zcopy: 'yes' })).message).toMatch(/'zcopy' must be a bool/);
+    expect(rpcError(() => s.call('nvmf_create_transport', { trtype: 'TCP', psk: 'x' })).message).toMatch(/'psk' is not supported/);
     s.call('nvmf_create_transport', { trtype: 'tcp' });
-    expect(rpcErr(() => s.call('nvmf_create_transport', { trtype: 'TCP' })).message).toMatch(/'trtype' names a transport that already exists/);
-    expect(rpcErr(() => s.call('nvmf_create_subsystem', {})).message).toMatch(/'nqn' is required/);
-    expect(rpcErr(() => s.call('nvmf_create_subsystem', { nqn: 'iqn.2001-04.com.example' })).message).toMatch(/'nqn' must be an NQN/);
-    expect(rpcErr(() => s.call('nvmf_create_subsystem', { nqn: NQN, serial_number: 'x'.repeat(21) })).message).toMatch(/'serial_number'/);
+    expect(rpcError(() => s.call('nvmf_create_transport', { trtype: 'TCP' })).message).toMatch(/'trtype' names a transport that already exists/);
+    expect(rpcError(() => s.call('nvmf_create_subsystem', {})).message).toMatch(/'nqn' is required/);
+    expect(rpcError(() => s.call('nvmf_create_subsystem', { nqn: 'iqn.2001-04.com.example' })).message).toMatch(/'nqn' must be an NQN/);
+    expect(rpcError(() => s.call('nvmf_create_subsystem', { nqn: NQN, serial_number: 'x'.repeat(21) })).message).toMatch(/'serial_number'/);
     s.call('nvmf_create_subsystem', { nqn: NQN, allow_any_host: true });
-    expect(rpcErr(() => s.call('nvmf_create_subsystem', { nqn: NQN })).message).toMatch(/'nqn' names a subsystem that already exists/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Nope' } })).message).toMatch(/'namespace\.bdev_name' names no bdev/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { nsid: 1 } })).message).toMatch(/'namespace\.bdev_name' is required/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'M', bogus: 1 } })).message).toMatch(/'namespace\.bogus' is unknown/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_ns', { nqn: 'nqn.2016-06.io.spdk:none', namespace: { bdev_name: 'M' } })).message).toMatch(/'nqn' names no subsystem/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: { trtype: 'TCP', adrfam: 'IPv6', traddr: '::1' } })).message).toMatch(/'listen_address\.adrfam' must be one of "IPv4"/);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: 'x' })).message).toMatch(/'listen_address' must be an object/);
-    expect(rpcErr(() => s.call('bdev_malloc_create', { num_blocks: 8, block_size: 1000 })).message).toMatch(/'block_size' must be a multiple of 512/);
-    expect(rpcErr(() => s.call('bdev_malloc_create', { block_size: 512 })).message).toMatch(/'num_blocks' is required/);
+    expect(rpcError(() => s.call('nvmf_create_subsystem', { nqn: NQN })).message).toMatch(/'nqn' names a subsystem that already exists/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Nope' } })).message).toMatch(/'namespace\.bdev_name' names no bdev/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { nsid: 1 } })).message).toMatch(/'namespace\.bdev_name' is required/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'M', bogus: 1 } })).message).toMatch(/'namespace\.bogus' is unknown/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: 'nqn.2016-06.io.spdk:none', namespace: { bdev_name: 'M' } })).message).toMatch(/'nqn' names no subsystem/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: { trtype: 'TCP', adrfam: 'IPv6', traddr: '::1' } })).message).toMatch(/'listen_address\.adrfam' must be one of "IPv4"/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: 'x' })).message).toMatch(/'listen_address' must be an object/);
+    expect(rpcError(() => s.call('bdev_malloc_create', { num_blocks: 8, block_size: 1000 })).message).toMatch(/'block_size' must be a multiple of 512/);
+    expect(rpcError(() => s.call('bdev_malloc_create', { block_size: 512 })).message).toMatch(/'num_blocks' is required/);
     expect(s.call('bdev_malloc_create', { num_blocks: 8, block_size: 512 })).toBe('Malloc0');
-    expect(rpcErr(() => s.call('bdev_malloc_create', { name: 'Malloc0', num_blocks: 8, block_size: 512 })).message).toMatch(/'name' names a bdev that already exists/);
+    expect(rpcError(() => s.call('bdev_malloc_create', { name: 'Malloc0', num_blocks: 8, block_size: 512 })).message).toMatch(/'name' names a bdev that already exists/);
     expect(s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0', nsid: 5 } })).toBe(5);
-    expect(rpcErr(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0', nsid: 5 } })).message).toMatch(/'namespace\.nsid' is invalid or already in use/);
-    expect(rpcErr(() => s.call('bdev_get_bdevs', { name: 'Nope' })).message).toMatch(/'name' names no bdev/);
-    expect(rpcErr(() => s.call('bdev_nvme_attach_controller', { name: 'Nvme0', trtype: 'TCP', traddr: '192.0.2.1', subnqn: 'bad' })).message).toMatch(/'subnqn'/);
-    expect(rpcErr(() => s.call('bdev_nvme_attach_controller', { name: 'Nvme0', trtype: 'RDMA', traddr: '192.0.2.1' })).message).toMatch(/'trtype' must be "TCP"/);
+    expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0', nsid: 5 } })).message).toMatch(/'namespace\.nsid' is invalid or already in use/);
+    expect(rpcError(() => s.call('bdev_get_bdevs', { name: 'Nope' })).message).toMatch(/'name' names no bdev/);
+    expect(rpcError(() => s.call('bdev_nvme_attach_controller', { name: 'Nvme0', trtype: 'TCP', traddr: '192.0.2.1', subnqn: 'bad' })).message).toMatch(/'subnqn'/);
+    expect(rpcError(() => s.call('bdev_nvme_attach_controller', { name: 'Nvme0', trtype: 'RDMA', traddr: '192.0.2.1' })).message).toMatch(/'trtype' must be "TCP"/);
   });
 
   it('nvmf_subsystem_get_qpairs lists a connected host\'s admin and I/O qpairs with their addresses', async () => {

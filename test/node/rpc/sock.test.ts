@@ -1,7 +1,8 @@
 /** sock_impl_set_options / sock_impl_get_options against the real C (lib/sock/sock_rpc.c's twins). */
 import { describe, expect, it } from 'vitest';
-import { JSONRPC_ERROR, RpcError, type JsonValue } from '../../../host/spdk/jsonrpc.js';
+import { JSONRPC_ERROR, type JsonValue } from '../../../host/spdk/jsonrpc.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
+import { rpcError } from '../support/rpc.js';
 import { utMachine } from '../support/ut.js';
 
 /** Upstream v25.01 posix defaults (g_posix_impl_opts), as sock_impl_get_options reports them. */
@@ -17,16 +18,6 @@ const POSIX_DEFAULTS = {
   tls_version: 0,
   enable_ktls: false,
 };
-
-function rpcError(f: () => unknown): RpcError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RpcError) return e;
-    throw e;
-  }
-  throw new Error('expected an RpcError');
-}
 
 describe('sock_impl_get_options / sock_impl_set_options', () => {
   it('reads the C defaults of the posix impl', async () => {
