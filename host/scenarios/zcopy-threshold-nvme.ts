@@ -132,23 +132,30 @@ class TargetSendWatch {
 
 const DEADLINE_US = 120e6;
 
-/** zcopy-threshold --mode nvme-tcp. */
-export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi: { MSG_ZEROCOPY: number; MSG_ERRQUEUE: number }): Promise<Session> {
+/** A host and a target machine (both modes) on a link shaped by the replay's --mss, --latency-us,
+ *  --jitter-us, --loss-ppm and --tso. */
+export function buildZcopyTestbed(opts: RunOptions, hostIp: string, targetIp: string): Promise<Testbed> {
   const p = opts.params;
-  const ioSize = p['io-size'] as number;
-  const ioCount = p['io-count'] as number;
-  const qd = p['queue-depth'] as number;
-  const tb = await buildTestbed(opts, {
+  return buildTestbed(opts, {
     mss: p['mss'] as number,
     latencyUs: p['latency-us'] as number,
     jitterUs: p['jitter-us'] as number,
     lossPpm: p['loss-ppm'] as number,
     tsoBytes: p['tso'] as number,
     machines: [
-      { name: 'host', ip: NVME_HOST_IP },
-      { name: 'target', ip: NVME_TARGET_IP },
+      { name: 'host', ip: hostIp },
+      { name: 'target', ip: targetIp },
     ],
   });
+}
+
+/** zcopy-threshold --mode nvme-tcp. */
+export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi: { MSG_ZEROCOPY: number; MSG_ERRQUEUE: number }): Promise<Session> {
+  const p = opts.params;
+  const ioSize = p['io-size'] as number;
+  const ioCount = p['io-count'] as number;
+  const qd = p['queue-depth'] as number;
+  const tb = await buildZcopyTestbed(opts, NVME_HOST_IP, NVME_TARGET_IP);
   const host = tb.machine('host');
   const target = tb.machine('target');
   const watch = new TargetSendWatch(target.kernel, abi.MSG_ZEROCOPY, abi.MSG_ERRQUEUE);

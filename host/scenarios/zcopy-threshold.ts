@@ -12,10 +12,10 @@ import type { HostKernel } from '../kernel/host-kernel.js';
 import type { SpdkMachine } from '../spdk/machine.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { zcopyThresholdInfo } from './zcopy-threshold.info.js';
-import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+import { finishRun, type Judgement } from './testbed.js';
 import type { RunOutcome } from '../sim/world.js';
 import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js';
-import { startNvmeTcpMode } from './zcopy-threshold-nvme.js';
+import { buildZcopyTestbed, startNvmeTcpMode } from './zcopy-threshold-nvme.js';
 
 const TARGET_IP = '192.0.2.2';
 const HOST_IP = '192.0.2.1';
@@ -94,17 +94,7 @@ export const zcopyThreshold: Scenario = {
     if (p['mode'] === 'nvme-tcp') return startNvmeTcpMode(zcopyThreshold, opts, abi);
     const ioSize = p['io-size'] as number;
     const ioCount = p['io-count'] as number;
-    const tb = await buildTestbed(opts, {
-      mss: p['mss'] as number,
-      latencyUs: p['latency-us'] as number,
-      jitterUs: p['jitter-us'] as number,
-      lossPpm: p['loss-ppm'] as number,
-      tsoBytes: p['tso'] as number,
-      machines: [
-        { name: 'host', ip: HOST_IP },
-        { name: 'target', ip: TARGET_IP },
-      ],
-    });
+    const tb = await buildZcopyTestbed(opts, HOST_IP, TARGET_IP);
     const host = tb.machine('host');
     const target = tb.machine('target');
     const watch = new SendWatch(host.kernel);
