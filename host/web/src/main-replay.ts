@@ -103,10 +103,15 @@ async function newWorld(s: PageState, first?: FirstWorld): Promise<void> {
   totalSkipped = 0;
   statusLine.textContent = `loading ${state.variant}-${state.flavor} …`;
   viewsRoot.replaceChildren();
-  view = viewFor(state.scenario.id)(viewsRoot, { params: state.params, inspect: (q) => client.api.inspect(q) });
+  view = undefined;
+  const measured = probe.firstStepMs === undefined;
+  const started = first?.started ?? client.api.start(worldConfig(state));
+  started.catch(() => {}); // awaited below, once the view is there
   try {
-    const measured = probe.firstStepMs === undefined;
-    const info = await (first?.started ?? client.api.start(worldConfig(state)));
+    const makeView = await viewFor(state.scenario.id);
+    if (gen !== generation) return;
+    view = makeView(viewsRoot, { params: state.params, inspect: (q) => client.api.inspect(q) });
+    const info = await started;
     if (gen !== generation) return;
     probe.info = info;
     const batch = show(await (first?.firstStep ?? client.api.step({ kind: 'time', sliceUs: 0 })), gen);

@@ -1,16 +1,16 @@
-/** Page-side registry: a replay's views by scenario id (the generic view for the rest). */
+/**
+ * Page-side registry: a replay's views by scenario id (the generic view for the rest). Each
+ * replay's views are their own chunk, so a page loads only its own.
+ */
 import { genericView } from './generic-view.js';
-import { sparseBackingImageView } from './sparse-backing-image/view.js';
 import type { ReplayViewFactory } from './view.js';
-import { tcpZcopyDisconnectView } from './tcp-zcopy-disconnect/view.js';
-import { zcopyThresholdView } from './zcopy-threshold/view.js';
 
-const VIEWS: Record<string, ReplayViewFactory> = {
-  'zcopy-threshold': zcopyThresholdView,
-  'sparse-backing-image': sparseBackingImageView,
-  'tcp-zcopy-disconnect': tcpZcopyDisconnectView,
+const VIEWS: Record<string, () => Promise<ReplayViewFactory>> = {
+  'zcopy-threshold': () => import('./zcopy-threshold/view.js').then((m) => m.zcopyThresholdView),
+  'sparse-backing-image': () => import('./sparse-backing-image/view.js').then((m) => m.sparseBackingImageView),
+  'tcp-zcopy-disconnect': () => import('./tcp-zcopy-disconnect/view.js').then((m) => m.tcpZcopyDisconnectView),
 };
 
-export function viewFor(scenario: string): ReplayViewFactory {
-  return VIEWS[scenario] ?? genericView;
+export function viewFor(scenario: string): Promise<ReplayViewFactory> {
+  return VIEWS[scenario]?.() ?? Promise.resolve(genericView);
 }
