@@ -8,11 +8,6 @@
 
 #include "blobstore.h"
 
-void bs_create_blob_internal(struct spdk_blob_store *bs, const struct spdk_blob_opts *opts,
-			     const char *internal_name, const void *internal_value,
-			     uint16_t internal_len, spdk_blob_op_with_id_complete cb_fn,
-			     void *cb_arg);
-
 /* ---- snapshot -> clones ---- */
 
 struct spdk_blob_list *
@@ -378,11 +373,28 @@ bs_snapshot_newblob_create_cpl(void *cb_arg, spdk_blob_id blobid, int bserrno)
 	blob_open_ext(ctx->bs, blobid, true, bs_snapshot_newblob_open_cpl, ctx);
 }
 
+/* What snapshot and clone both do once their source is open: lock it and create a thin blob of
+ * its size whose internal xattr internal_name holds the source's id. */
+static void
+bs_create_blob_over(struct spdk_blob_store *bs, struct spdk_blob *orig,
+		    const struct spdk_blob_xattr_opts *xattrs, const char *internal_name,
+		    spdk_blob_op_with_id_complete cb_fn, void *cb_arg)
+{
+	struct spdk_blob_opts opts;
+
+	orig->locked_operation_in_progress = true;
+	spdk_blob_opts_init(&opts, sizeof(opts));
+	opts.thin_provision = true;
+	opts.num_clusters = spdk_blob_get_num_clusters(orig);
+	opts.use_extent_table = orig->use_extent_table;
+	opts.xattrs = *xattrs;
+	bs_create_blob_internal(bs, &opts, internal_name, &orig->id, sizeof(orig->id), cb_fn, cb_arg);
+}
+
 static void
 bs_snapshot_origblob_open_cpl(void *cb_arg, struct spdk_blob *orig, int bserrno)
 {
 	struct bs_snapshot_ctx *ctx = cb_arg;
-	struct spdk_blob_opts opts;
 
 	if (bserrno != 0) {
 		bs_snapshot_fail(ctx, bserrno);
@@ -400,14 +412,8 @@ bs_snapshot_origblob_open_cpl(void *cb_arg, struct spdk_blob *orig, int bserrno)
 		spdk_blob_close(orig, bs_snapshot_finish_cpl, ctx);
 		return;
 	}
-	orig->locked_operation_in_progress = true;
-	spdk_blob_opts_init(&opts, sizeof(opts));
-	opts.thin_provision = true;
-	opts.num_clusters = spdk_blob_get_num_clusters(orig);
-	opts.use_extent_table = orig->use_extent_table;
-	opts.xattrs = ctx->xattrs;
-	bs_create_blob_internal(ctx->bs, &opts, SNAPSHOT_IN_PROGRESS, &orig->id, sizeof(orig->id),
-				bs_snapshot_newblob_create_cpl, ctx);
+	bs_create_blob_over(ctx->bs, orig, &ctx->xattrs, SNAPSHOT_IN_PROGRESS,
+			    bs_snapshot_newblob_create_cpl, ctx);
 }
 
 void
@@ -472,7 +478,6 @@ static void
 bs_clone_origblob_open_cpl(void *cb_arg, struct spdk_blob *src, int bserrno)
 {
 	struct bs_clone_ctx *ctx = cb_arg;
-	struct spdk_blob_opts opts;
 
 	if (bserrno != 0) {
 		ctx->cb_fn(ctx->cb_arg, SPDK_BLOBID_INVALID, bserrno);
@@ -491,14 +496,8 @@ bs_clone_origblob_open_cpl(void *cb_arg, struct spdk_blob *src, int bserrno)
 		spdk_blob_close(src, bs_clone_close_cpl, ctx);
 		return;
 	}
-	src->locked_operation_in_progress = true;
-	spdk_blob_opts_init(&opts, sizeof(opts));
-	opts.thin_provision = true;
-	opts.num_clusters = spdk_blob_get_num_clusters(src);
-	opts.use_extent_table = src->use_extent_table;
-	opts.xattrs = ctx->xattrs;
-	bs_create_blob_internal(ctx->bs, &opts, BLOB_SNAPSHOT, &src->id, sizeof(src->id),
-				bs_clone_newblob_create_cpl, ctx);
+	bs_create_blob_over(ctx->bs, src, &ctx->xattrs, BLOB_SNAPSHOT, bs_clone_newblob_create_cpl,
+			    ctx);
 }
 
 void

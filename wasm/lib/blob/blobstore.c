@@ -1780,11 +1780,6 @@ bs_create_blob_cpl(void *cb_arg, int bserrno)
 }
 
 /* Builds and persists a new blob; internal xattrs come from (internal_names, internal_values). */
-void bs_create_blob_internal(struct spdk_blob_store *bs, const struct spdk_blob_opts *opts,
-			     const char *internal_name, const void *internal_value,
-			     uint16_t internal_len, spdk_blob_op_with_id_complete cb_fn,
-			     void *cb_arg);
-
 void
 bs_create_blob_internal(struct spdk_blob_store *bs, const struct spdk_blob_opts *opts,
 			const char *internal_name, const void *internal_value, uint16_t internal_len,

@@ -409,6 +409,11 @@ void bs_send_blob_cpl(spdk_blob_op_complete cb_fn, void *cb_arg, int bserrno);
 void bs_write_super(struct spdk_blob_store *bs, bool clean, spdk_bs_op_complete cb_fn,
 		    void *cb_arg);
 void bs_mark_dirty(struct spdk_blob_store *bs, spdk_bs_op_complete cb_fn, void *cb_arg);
+/* Builds and persists a new blob with one internal xattr (none when internal_name is NULL). */
+void bs_create_blob_internal(struct spdk_blob_store *bs, const struct spdk_blob_opts *opts,
+			     const char *internal_name, const void *internal_value,
+			     uint16_t internal_len, spdk_blob_op_with_id_complete cb_fn,
+			     void *cb_arg);
 /* Delete a blob that is open only by the caller, ignoring snapshot bookkeeping. */
 void bs_delete_open_blob(struct spdk_blob *blob, spdk_blob_op_complete cb_fn, void *cb_arg);
 
