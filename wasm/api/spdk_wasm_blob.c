@@ -211,16 +211,28 @@ fill_bstype(struct spdk_bs_type *t, const char *bstype)
 	}
 }
 
-struct blob_wasm_op *
-spdk_wasm_bs_init_dev(struct spdk_bs_dev *dev, uint32_t cluster_sz, uint32_t num_md_pages,
-		      int clear_method, const char *bstype)
+/* op_new for a call that takes dev over; NULL, with dev freed, when either is missing. */
+static struct blob_wasm_op *
+op_new_for_dev(struct spdk_bs_dev *dev)
 {
 	struct blob_wasm_op *op = op_new();
-	struct spdk_bs_opts opts;
 
 	if (op == NULL || dev == NULL) {
 		free(op);
 		free(dev);
+		return NULL;
+	}
+	return op;
+}
+
+struct blob_wasm_op *
+spdk_wasm_bs_init_dev(struct spdk_bs_dev *dev, uint32_t cluster_sz, uint32_t num_md_pages,
+		      int clear_method, const char *bstype)
+{
+	struct blob_wasm_op *op = op_new_for_dev(dev);
+	struct spdk_bs_opts opts;
+
+	if (op == NULL) {
 		return NULL;
 	}
 	spdk_bs_opts_init(&opts, sizeof(opts));
@@ -237,12 +249,10 @@ spdk_wasm_bs_init_dev(struct spdk_bs_dev *dev, uint32_t cluster_sz, uint32_t num
 struct blob_wasm_op *
 spdk_wasm_bs_load_dev(struct spdk_bs_dev *dev, const char *bstype)
 {
-	struct blob_wasm_op *op = op_new();
+	struct blob_wasm_op *op = op_new_for_dev(dev);
 	struct spdk_bs_opts opts;
 
-	if (op == NULL || dev == NULL) {
-		free(op);
-		free(dev);
+	if (op == NULL) {
 		return NULL;
 	}
 	spdk_bs_opts_init(&opts, sizeof(opts));
