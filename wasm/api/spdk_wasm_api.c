@@ -14,13 +14,7 @@
 #include "spdk_internal/sock_module.h"
 #include "spdk_internal/trace_host.h"
 
-/* module/sock/posix unit-test entry points (see the end of posix.c). */
-int posix_sock_ut_flush(struct spdk_sock *sock);
-int posix_sock_ut_check_zcopy(struct spdk_sock *sock);
-uint32_t posix_sock_ut_sendmsg_idx(struct spdk_sock *sock);
-bool posix_sock_ut_zcopy(struct spdk_sock *sock);
-int posix_sock_ut_fd(struct spdk_sock *sock);
-void posix_sock_ut_set_sendmsg_idx(struct spdk_sock *sock, uint32_t idx);
+#include "../module/sock/posix/posix_ut.h"
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
 

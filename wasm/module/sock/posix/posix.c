@@ -21,6 +21,8 @@
 #include "spdk_internal/sock_module.h"
 #include "spdk_internal/trace_host.h"
 
+#include "posix_ut.h"
+
 #if defined(SO_ZEROCOPY) && defined(MSG_ZEROCOPY)
 #define SPDK_ZEROCOPY
 #endif
@@ -1427,14 +1429,8 @@ SPDK_NET_IMPL_REGISTER_DEFAULT(posix, &g_posix_net_impl);
 /* ---- unit-test entry points ----
  * Upstream's posix_ut.c #includes posix.c to reach the static functions. Tests here drive
  * the compiled module from TypeScript, so the same functions are exported by name instead,
- * plus read access to the posix socket's private fields. Not part of the sock API. */
-
-int posix_sock_ut_flush(struct spdk_sock *sock);
-int posix_sock_ut_check_zcopy(struct spdk_sock *sock);
-uint32_t posix_sock_ut_sendmsg_idx(struct spdk_sock *sock);
-bool posix_sock_ut_zcopy(struct spdk_sock *sock);
-int posix_sock_ut_fd(struct spdk_sock *sock);
-void posix_sock_ut_set_sendmsg_idx(struct spdk_sock *sock, uint32_t idx);
+ * plus read access to the posix socket's private fields (declared in posix_ut.h). Not part of
+ * the sock API. */
 
 int
 posix_sock_ut_flush(struct spdk_sock *sock)
