@@ -119,6 +119,11 @@ function lvsFrom(ctx: RpcContext, method: string, p: Readonly<Record<string, Jso
   return lvs;
 }
 
+/** The store `uuidField` or `nameField` names (as lvsFrom), or every store when neither is given. */
+function storesFrom(ctx: RpcContext, method: string, p: Readonly<Record<string, JsonValue>>, uuidField: string, nameField: string): Lvs[] {
+  return p[uuidField] !== undefined || p[nameField] !== undefined ? [lvsFrom(ctx, method, p, uuidField, nameField)] : stores(ctx.machine);
+}
+
 const LVS_CLEAR = { unmap: 0, write_zeroes: 1, none: 2 } as const;
 const LVOL_CLEAR = { none: 1, unmap: 2, write_zeroes: 3 } as const;
 const NAME_MAX = 255; // SPDK_LVS_NAME_MAX / SPDK_LVOL_NAME_MAX (256 in the LH fork) minus the NUL
@@ -184,7 +189,7 @@ export const bdevLvolGetLvstores = defineMethod({
   ],
   handler(ctx, p) {
     const m = ctx.machine;
-    const list = p['uuid'] !== undefined || p['lvs_name'] !== undefined ? [lvsFrom(ctx, this.name, p, 'uuid', 'lvs_name')] : stores(m);
+    const list = storesFrom(ctx, this.name, p, 'uuid', 'lvs_name');
     return list.map((lvs): JsonObject => ({
       uuid: lvsUuid(m, lvs),
       name: lvsName(m, lvs),
@@ -322,7 +327,7 @@ export const bdevLvolGetLvols = defineMethod({
   ],
   handler(ctx, p) {
     const m = ctx.machine;
-    const list = p['lvs_uuid'] !== undefined || p['lvs_name'] !== undefined ? [lvsFrom(ctx, this.name, p, 'lvs_uuid', 'lvs_name')] : stores(m);
+    const list = storesFrom(ctx, this.name, p, 'lvs_uuid', 'lvs_name');
     const out: JsonObject[] = [];
     for (const lvs of list) {
       for (const l of lvolsOf(m, lvs)) {
