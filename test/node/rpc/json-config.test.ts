@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { JsonConfigError, loadJsonConfig, parseJsonConfig, stripComments } from '../../../host/spdk/json-config.js';
 import { defineMethod, RUNTIME, type JsonValue } from '../../../host/spdk/jsonrpc.js';
 import { createRpcServer, spdkRpcRegistry } from '../../../host/spdk/rpc/index.js';
+import { thrownBy } from '../support/rpc.js';
 import { utMachine } from '../support/ut.js';
 
 /** What `save_config` writes for a posix-only target (SPDK v25.01 field names), plus a comment. */
@@ -43,13 +44,7 @@ async function fresh() {
 }
 
 function configError(f: () => unknown): JsonConfigError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof JsonConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a JsonConfigError');
+  return thrownBy(JsonConfigError, f);
 }
 
 function sockConfig(params: Record<string, JsonValue>, before: JsonValue[] = []): JsonValue {

@@ -1,13 +1,18 @@
-/** Test support for JSON-RPC methods. */
+/** Test support for JSON-RPC methods and config files. */
 import { RpcError } from '../../../host/spdk/jsonrpc.js';
 
-/** The RpcError that f throws (any other throw, or none, fails the test). */
-export function rpcError(f: () => unknown): RpcError {
+/** The error of class `cls` that f throws (any other throw, or none, fails the test). */
+export function thrownBy<E extends Error>(cls: abstract new (...args: never[]) => E, f: () => unknown): E {
   try {
     f();
   } catch (e) {
-    if (e instanceof RpcError) return e;
+    if (e instanceof cls) return e;
     throw e;
   }
-  throw new Error('expected an RpcError');
+  throw new Error(`expected a ${cls.name} to be thrown`);
+}
+
+/** The RpcError that f throws. */
+export function rpcError(f: () => unknown): RpcError {
+  return thrownBy(RpcError, f);
 }
