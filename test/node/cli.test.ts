@@ -1,17 +1,14 @@
 /** The CLI as a user runs it (compiled dist/host/cli.js, built by `npm test`'s build step). */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/spdk/node-loader.js';
+import { nodeScript } from './support/node-script.js';
 
 const CLI = join(packageRoot(), 'dist', 'host', 'cli.js');
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = nodeScript(CLI, 120_000);
 
 describe('spdk-wasm CLI', () => {
   it('list names every replay with its parameters', () => {

@@ -1,15 +1,12 @@
 /** The labs' entry (compiled dist/host/lab.js): the parts that need no build of wasm/ (--show-fix, usage). */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../host/spdk/node-loader.js';
+import { nodeScript } from './support/node-script.js';
 
 const LAB = join(packageRoot(), 'dist', 'host', 'lab.js');
 
-function lab(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [LAB, ...args], { encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const lab = nodeScript(LAB, 30_000);
 
 describe('npm run lab', () => {
   it('lists a lab for every replay', () => {
