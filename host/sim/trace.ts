@@ -16,46 +16,56 @@ export type TraceSink = (e: TraceEvent) => void;
 /** Names recur millions of times per run; their hashes are computed once per process. */
 const NAME_HASHES = new Map<string, number>();
 
+function nameHash(s: string): number {
+  let w = NAME_HASHES.get(s);
+  if (w === undefined) {
+    w = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) w = Math.imul(w ^ s.charCodeAt(i), 0x01000193);
+    NAME_HASHES.set(s, w);
+  }
+  return w;
+}
+
+/** The one word that stands for an event's machine and name (see TraceHash). */
+export function eventKey(m: string, ev: string): number {
+  return Math.imul(nameHash(m), 0x9e3779b1) ^ nameHash(ev);
+}
+
+const KEY_A = nameHash('a');
+const KEY_B = nameHash('b');
+const KEY_C = nameHash('c');
+const KEY_D = nameHash('d');
+
 /**
- * Two 32-bit FNV-1a style lanes, printed as 16 hex digits. Events are hashed field by field
- * (time, machine, name, then each field's key and value in insertion order) without building
- * strings, because every C trace point passes through here.
+ * Two 32-bit FNV-1a style lanes, printed as 16 hex digits. An event is hashed as words without
+ * building strings, because every C trace point passes through here: its time, one word for
+ * machine and name (eventKey), then per field one word mixing the key's hash with an integer
+ * value (the field keys of an event are fixed by its name), or the key and the value's characters.
  */
 export class TraceHash {
   private a = 0x811c9dc5;
   private b = 0x5bd1e995;
 
-  private word(w: number): void {
+  word(w: number): void {
     this.a = Math.imul(this.a ^ w, 0x01000193);
     this.b = Math.imul(this.b ^ w ^ (this.a >>> 15), 0x5bd1e995);
   }
 
-  str(s: string): void {
+  time(t: number): void {
+    this.word(t >>> 0);
+    this.word((t / 4294967296) | 0);
+  }
+
+  field(key: string, v: number | string | boolean): void {
+    const k = nameHash(key);
+    if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff) {
+      this.word(k ^ v);
+      return;
+    }
+    this.word(~k);
+    const s = String(v);
     for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
     this.word(0x1f); // separator: "ab","c" differs from "a","bc"
-  }
-
-  /** A name (machine, event, field key): mixed in as one word, its own 32-bit FNV-1a. */
-  name(s: string): void {
-    let w = NAME_HASHES.get(s);
-    if (w === undefined) {
-      w = 0x811c9dc5;
-      for (let i = 0; i < s.length; i++) w = Math.imul(w ^ s.charCodeAt(i), 0x01000193);
-      NAME_HASHES.set(s, w);
-    }
-    this.word(w);
-  }
-
-  value(v: number | string | boolean): void {
-    if (typeof v === 'number' && (v | 0) === v) {
-      this.word(0x1e);
-      this.word(v);
-    } else if (typeof v === 'number' && v >= 0 && v <= 0xffffffff && v === Math.floor(v)) {
-      this.word(0x1d);
-      this.word(v >>> 0);
-    } else {
-      this.str(String(v));
-    }
   }
 
   digest(): string {
@@ -83,38 +93,30 @@ export class Trace {
   record(e: TraceEvent): void {
     this.count++;
     const h = this.hash;
-    h.value(e.t);
-    h.name(e.m);
-    h.name(e.ev);
+    h.time(e.t);
+    h.word(eventKey(e.m, e.ev));
     if (e.f !== undefined) {
-      for (const k in e.f) {
-        h.name(k);
-        h.value(e.f[k]!);
-      }
+      for (const k in e.f) h.field(k, e.f[k]!);
     }
     if (this.events.length < this.keep) this.events.push(e);
     for (const s of this.sinks) s(e);
   }
 
-  /** Same as record({t, m, ev, f: {a, b, c, d}}), without the objects when nobody looks. */
-  recordAbcd(t: number, m: string, ev: string, a: number, b: number, c: number, d: number): void {
+  /** Same as record({t, m, ev, f: {a, b, c, d}}) for the u32 fields of a C trace point, without
+   *  the objects when nobody looks. `key` is eventKey(m, ev), computed once by the caller. */
+  recordAbcd(t: number, key: number, m: string, ev: string, a: number, b: number, c: number, d: number): void {
     if (this.sinks.length > 0 || this.events.length < this.keep) {
       this.record({ t, m, ev, f: { a, b, c, d } });
       return;
     }
     this.count++;
     const h = this.hash;
-    h.value(t);
-    h.name(m);
-    h.name(ev);
-    h.name('a');
-    h.value(a);
-    h.name('b');
-    h.value(b);
-    h.name('c');
-    h.value(c);
-    h.name('d');
-    h.value(d);
+    h.time(t);
+    h.word(key);
+    h.word(KEY_A ^ a);
+    h.word(KEY_B ^ b);
+    h.word(KEY_C ^ c);
+    h.word(KEY_D ^ d);
   }
 
   digest(): string {

@@ -1,7 +1,8 @@
 import type { GuestMemory } from '../kernel/host-kernel.js';
 
-/** Typed access to a machine's linear memory that survives memory growth: every accessor checks
- *  whether the buffer was replaced and refreshes its views. */
+/** Typed access to a machine's linear memory that survives memory growth: growing a (non-shared)
+ *  WebAssembly memory detaches its old buffer, so every accessor checks that cheap sign (a zero
+ *  byteLength) and only then asks the memory for its new buffer. */
 export class GuestView implements GuestMemory {
   private buffer: ArrayBuffer | undefined;
   private u8: Uint8Array = new Uint8Array(0);
@@ -10,7 +11,13 @@ export class GuestView implements GuestMemory {
   /** `current` returns the memory's buffer now (a new one after each growth). */
   constructor(private readonly current: () => ArrayBuffer) {}
 
+  /** Forgets the views (a reboot brings a new memory whose old buffer is not detached). */
+  invalidate(): void {
+    this.buffer = undefined;
+  }
+
   bytes(): Uint8Array {
+    if (this.buffer !== undefined && this.buffer.byteLength !== 0) return this.u8;
     const buffer = this.current();
     if (buffer !== this.buffer) {
       this.buffer = buffer;

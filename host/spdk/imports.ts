@@ -12,7 +12,9 @@ export interface HostServices {
   mem: GuestView;
   clockUs(): number;
   log(level: number, msg: string): void;
-  trace(event: string, a: number, b: number, c: number, d: number): void;
+  /** The hash word of an event name (eventKey with the machine's name), asked once per name. */
+  traceKey(event: string): number;
+  trace(event: string, key: number, a: number, b: number, c: number, d: number): void;
 }
 
 export function decodeIovecs(mem: GuestView, iovPtr: number, count: number): IoVec[] {
@@ -47,7 +49,8 @@ export function encodeSockaddr(mem: GuestView, ptr: number, lenPtr: number, sa: 
 /** Builds the `host` import object for one machine. */
 export function createHostImports(s: HostServices): Record<string, (...args: number[]) => number | void> {
   const { kernel, mem } = s;
-  const names = new Map<number, string>();
+  /** C trace points by the address of their name: the name and its hash word, read once. */
+  const traceNames = new Map<number, { name: string; key: number }>();
   const addrResult = (r: SockAddrIn | number, ptr: number, lenPtr: number): number => {
     if (typeof r === 'number') return r;
     encodeSockaddr(mem, ptr, lenPtr, r);
@@ -58,12 +61,13 @@ export function createHostImports(s: HostServices): Record<string, (...args: num
     host_clock_us: () => s.clockUs(),
     host_log: (level, msg, len) => s.log(level, new TextDecoder().decode(mem.bytes().subarray(msg, msg + len))),
     host_trace: (event, a, b, c, d) => {
-      let name = names.get(event);
-      if (name === undefined) {
-        name = mem.cstring(event, 128);
-        names.set(event, name);
+      let n = traceNames.get(event);
+      if (n === undefined) {
+        const name = mem.cstring(event, 128);
+        n = { name, key: s.traceKey(name) };
+        traceNames.set(event, n);
       }
-      s.trace(name, a >>> 0, b >>> 0, c >>> 0, d >>> 0);
+      s.trace(n.name, n.key, a >>> 0, b >>> 0, c >>> 0, d >>> 0);
     },
 
     host_socket: (domain, type, protocol) => kernel.socket(domain, type, protocol),

@@ -6,6 +6,7 @@
  */
 import type { HostKernel } from '../kernel/host-kernel.js';
 import type { Steppable, World } from '../sim/world.js';
+import { eventKey } from '../sim/trace.js';
 import { crashReport, MachineCrashed, type CrashReport } from './crash.js';
 import { GuestView } from './guest-memory.js';
 import { createHostImports } from './imports.js';
@@ -37,6 +38,8 @@ export class SpdkMachine implements Steppable {
   private reportStack: string | undefined;
   /** Export lookups, cached per instance (a reboot clears them). */
   private readonly exports = new Map<string, Fn>();
+  private pollFns: { poll: Fn; deadline: Fn } | undefined;
+  private readonly pollResult = { busy: false, nextDeadline: Infinity };
   /** The instance's memory, for cheap growth checks in `mem`. */
   private memory: WebAssembly.Memory | undefined;
   /** C trace events are forwarded here in addition to the world trace (tests use it). */
@@ -66,6 +69,7 @@ export class SpdkMachine implements Steppable {
     this.mod = undefined;
     this.memory = undefined;
     this.exports.clear();
+    this.pollFns = undefined;
     this.crash = undefined;
     this.stderr = [];
     this.reportStack = undefined;
@@ -84,8 +88,9 @@ export class SpdkMachine implements Steppable {
         this.opts.onLog?.(level, msg);
         world.record(name, 'log', { level, msg: msg.trimEnd().slice(0, 160) });
       },
-      trace: (ev, a, b, c, d) => {
-        world.trace.recordAbcd(world.now, name, ev, a, b, c, d);
+      traceKey: (ev) => eventKey(name, ev),
+      trace: (ev, key, a, b, c, d) => {
+        world.trace.recordAbcd(world.now, key, name, ev, a, b, c, d);
         this.onTrace?.(ev, a, b, c, d);
       },
     });
@@ -94,6 +99,7 @@ export class SpdkMachine implements Steppable {
         imports['host'] = hostImports;
         WebAssembly.instantiate(variant.module, imports).then((inst) => {
           this.memory = findMemory(inst);
+          this.mem.invalidate();
           done(inst, variant.module);
         });
         return {};
@@ -110,15 +116,20 @@ export class SpdkMachine implements Steppable {
     this.call('spdk_wasm_init');
   }
 
-  /** Calls a C export; a trap or abort marks the machine crashed and throws MachineCrashed. */
-  call(fn: string, ...args: number[]): number {
-    if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
+  private export(fn: string): Fn {
     let f = this.exports.get(fn);
     if (f === undefined) {
       f = this.mod?.[`_${fn}`] as Fn | undefined;
       if (f === undefined) throw new Error(`machine ${this.name}: no C export named ${fn}`);
       this.exports.set(fn, f);
     }
+    return f;
+  }
+
+  /** Calls a C export; a trap or abort marks the machine crashed and throws MachineCrashed. */
+  call(fn: string, ...args: number[]): number {
+    if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
+    const f = this.export(fn);
     if (this.variant.flavor === 'asan') return this.callAsan(f, args);
     try {
       return f(...args);
@@ -177,17 +188,28 @@ export class SpdkMachine implements Steppable {
   }
 
   pollOnce(): { busy: boolean; nextDeadline: number } {
-    if (this.crash !== undefined) return { busy: false, nextDeadline: Infinity };
-    try {
-      const busy = this.call('spdk_wasm_poll_once') !== 0;
-      const next = this.call('spdk_wasm_next_deadline_us');
-      const size = this.memory!.buffer.byteLength;
-      if (size > this.peakMemory) this.peakMemory = size;
-      return { busy, nextDeadline: next < 0 ? Infinity : next };
-    } catch (err) {
-      if (err instanceof MachineCrashed) return { busy: false, nextDeadline: Infinity };
-      throw err;
+    const r = this.pollResult;
+    if (this.crash !== undefined) {
+      r.busy = false;
+      r.nextDeadline = Infinity;
+      return r;
     }
+    // The world polls every machine every round: call the two exports directly (no lookup, no
+    // argument array) and hand back one reused result object.
+    this.pollFns ??= { poll: this.export('spdk_wasm_poll_once'), deadline: this.export('spdk_wasm_next_deadline_us') };
+    try {
+      r.busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFns.poll, []) : this.pollFns.poll()) !== 0;
+      const next = this.pollFns.deadline();
+      r.nextDeadline = next < 0 ? Infinity : next;
+    } catch (err) {
+      if (!(err instanceof MachineCrashed)) this.crashed(err);
+      r.busy = false;
+      r.nextDeadline = Infinity;
+      return r;
+    }
+    const size = this.mem.bytes().length;
+    if (size > this.peakMemory) this.peakMemory = size;
+    return r;
   }
 
   /** Peak size of linear memory seen by pollOnce, in bytes. */
