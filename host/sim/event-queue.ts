@@ -18,14 +18,17 @@ export class EventQueue {
   push(at: number, label: string, run: () => void): ScheduledEvent {
     const ev: ScheduledEvent = { at, seq: this.nextSeq++, label, run, cancelled: false };
     const h = this.heap;
+    // Sift up by moving parents into the hole, then drop the event where the hole stops.
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!before(ev, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = ev;
     return ev;
   }
 
@@ -51,19 +54,21 @@ export class EventQueue {
   private popTop(): void {
     const h = this.heap;
     const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
+    const n = h.length;
+    if (n === 0) return;
+    // Sift `last` down from the root's hole.
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
+      const c = r < n && before(h[r]!, h[l]!) ? r : l;
+      const child = h[c]!;
+      if (!before(child, last)) break;
+      h[i] = child;
+      i = c;
     }
+    h[i] = last;
   }
 }
 

@@ -88,31 +88,38 @@ export class World {
    * the round that found nothing due before `untilUs` is resumed rather than polled again.
    */
   run(done: () => boolean, untilUs: number): RunOutcome {
+    const steppables = this.steppables;
     for (;;) {
-      let round = this.pending;
-      this.pending = undefined;
-      if (round === undefined) {
+      let busy: boolean;
+      let next: number;
+      const pending = this.pending;
+      if (pending !== undefined) {
+        this.pending = undefined;
+        busy = pending.busy;
+        next = pending.next;
+      } else {
         for (let ev = this.queue.popDue(this.now); ev !== undefined; ev = this.queue.popDue(this.now)) {
           ev.run();
         }
-        let busy = false;
-        let next = Infinity;
-        this.busyInRound.length = 0;
-        for (const s of this.steppables) {
+        busy = false;
+        next = Infinity;
+        let busyCount = 0;
+        for (let i = 0; i < steppables.length; i++) {
+          const s = steppables[i]!;
           const r = s.pollOnce();
           if (r.busy) {
             busy = true;
-            this.busyInRound.push(s.name);
+            this.busyInRound[busyCount++] = s.name;
           }
           if (r.nextDeadline < next) next = r.nextDeadline;
         }
+        if (busyCount !== this.busyInRound.length) this.busyInRound.length = busyCount;
         if (done()) return 'done';
-        round = { busy, next };
       }
-      const t = Math.min(round.next, this.queue.peekTime());
-      if (round.busy || t <= this.now) {
-        if (round.busy && ++this.busyRoundsTotal > this.busyRoundBudget) {
-          this.pending = round;
+      const t = Math.min(next, this.queue.peekTime());
+      if (busy || t <= this.now) {
+        if (busy && ++this.busyRoundsTotal > this.busyRoundBudget) {
+          this.pending = { busy, next };
           throw new WorldStalled(this.now, this.busyRoundsTotal, [...this.busyInRound]);
         }
         if (this.busyRounds + 1 < BUSY_ROUNDS_PER_US) {
@@ -120,7 +127,7 @@ export class World {
           continue;
         }
         if (this.now + 1 > untilUs) {
-          this.pending = round;
+          this.pending = { busy, next };
           return 'deadline';
         }
         this.busyRounds = 0;
@@ -129,12 +136,12 @@ export class World {
       }
       this.busyRounds = 0;
       if (t === Infinity) {
-        this.pending = round;
+        this.pending = { busy, next };
         return 'quiescent';
       }
       if (t > untilUs) {
         this.now = Math.max(this.now, untilUs);
-        this.pending = round;
+        this.pending = { busy, next };
         return 'deadline';
       }
       this.now = Math.ceil(t);

@@ -1205,7 +1205,10 @@ posix_sock_group_impl_poll(struct spdk_sock_group_impl *_group, int max_events,
 	}
 
 	num_events = rc;
-	SPDK_WASM_TRACE("posix_sock_group_impl_poll", group, num_events, 0, 0);
+	/* Idle polls are most of a run's polls and say nothing; trace the ones that found events. */
+	if (num_events > 0) {
+		SPDK_WASM_TRACE("posix_sock_group_impl_poll", group, num_events, 0, 0);
+	}
 	if (num_events == 0 && !TAILQ_EMPTY(&_group->socks)) {
 		sock = TAILQ_FIRST(&_group->socks);
 		psock = __posix_sock(sock);
