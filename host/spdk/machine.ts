@@ -188,23 +188,20 @@ export class SpdkMachine implements Steppable {
   }
 
   pollOnce(): { busy: boolean; nextDeadline: number } {
-    const r = this.pollResult;
-    if (this.crash !== undefined) {
-      r.busy = false;
-      r.nextDeadline = Infinity;
-      return r;
-    }
     // The world polls every machine every round: call the two exports directly (no lookup, no
-    // argument array) and hand back one reused result object.
+    // argument array) and hand back one reused result object, idle unless both calls succeed.
+    const r = this.pollResult;
+    r.busy = false;
+    r.nextDeadline = Infinity;
+    if (this.crash !== undefined) return r;
     this.pollFns ??= { poll: this.export('spdk_wasm_poll_once'), deadline: this.export('spdk_wasm_next_deadline_us') };
     try {
-      r.busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFns.poll, []) : this.pollFns.poll()) !== 0;
+      const busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFns.poll, []) : this.pollFns.poll()) !== 0;
       const next = this.pollFns.deadline();
+      r.busy = busy;
       r.nextDeadline = next < 0 ? Infinity : next;
     } catch (err) {
       if (!(err instanceof MachineCrashed)) this.crashed(err);
-      r.busy = false;
-      r.nextDeadline = Infinity;
       return r;
     }
     const size = this.mem.bytes().length;
