@@ -56,7 +56,8 @@ interface Disk {
   snapshot?: Lvol;
 }
 
-interface StaleRange {
+/** Blocks of one cluster whose bytes are not the image's (the evidence; the demo draws it too). */
+export interface StaleRange {
   cluster: number;
   physicalCluster: number;
   blocks: [number, number][];

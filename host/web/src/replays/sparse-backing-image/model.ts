@@ -6,20 +6,13 @@
  * the blocks that hold stale bytes.
  */
 import type { RunResult } from '../../../../scenarios/contract.js';
+import type { StaleRange } from '../../../../scenarios/sparse-backing-image.js';
 import type { TraceEvent } from '../../../../sim/trace.js';
 import type { CacheFrame, LiveCache, LvolMap, LvsMap, SparseObservations } from './probe.js';
 
-export const PAGE = 4096;
+export type { StaleRange };
 
-export interface StaleRange {
-  cluster: number;
-  physicalCluster: number;
-  blocks: [number, number][];
-  count: number;
-  kind: 'stale' | 'zero' | 'other';
-  expected: string;
-  got: string;
-}
+export const PAGE = 4096;
 
 export interface DiskEvidence {
   disk: string;
