@@ -15,32 +15,35 @@ export type TraceSink = (e: TraceEvent) => void;
 
 /** Names recur millions of times per run; their hashes are computed once per process. */
 const NAME_HASHES = new Map<string, number>();
+/** Bounds the cache (short string field values can be many). */
+const MAX_NAME_HASHES = 1 << 16;
 
 function nameHash(s: string): number {
   let w = NAME_HASHES.get(s);
   if (w === undefined) {
     w = 0x811c9dc5;
     for (let i = 0; i < s.length; i++) w = Math.imul(w ^ s.charCodeAt(i), 0x01000193);
+    if (NAME_HASHES.size >= MAX_NAME_HASHES) NAME_HASHES.clear();
     NAME_HASHES.set(s, w);
   }
   return w;
 }
+
+/** String field values up to this length are hashed through the name cache (long ones, such as
+ *  log lines, are many and mostly distinct: they are hashed character by character). */
+const SHORT_STRING = 32;
 
 /** The one word that stands for an event's machine and name (see TraceHash). */
 export function eventKey(m: string, ev: string): number {
   return Math.imul(nameHash(m), 0x9e3779b1) ^ nameHash(ev);
 }
 
-const KEY_A = nameHash('a');
-const KEY_B = nameHash('b');
-const KEY_C = nameHash('c');
-const KEY_D = nameHash('d');
-
 /**
  * Two 32-bit FNV-1a style lanes, printed as 16 hex digits. An event is hashed as words without
- * building strings, because every C trace point passes through here: its time, one word for
- * machine and name (eventKey), then per field one word mixing the key's hash with an integer
- * value (the field keys of an event are fixed by its name), or the key and the value's characters.
+ * building strings: its time, one word for machine and name (eventKey), then per field one word
+ * mixing the key's hash with an integer value (the field keys of an event are fixed by its name),
+ * or the key and the value's hash (short strings) or characters. wasm/port/trace_host.c hashes C trace points with the
+ * same `word` (name hash, then one word per field a..d) in the machine's memory.
  */
 export class TraceHash {
   private a = 0x811c9dc5;
@@ -64,8 +67,19 @@ export class TraceHash {
     }
     this.word(~k);
     const s = String(v);
+    if (s.length <= SHORT_STRING) {
+      this.word(nameHash(s)); // addresses, flags, states: few distinct values, hashed once each
+      return;
+    }
     for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
     this.word(0x1f); // separator: "ab","c" differs from "a","bc"
+  }
+
+  copy(): TraceHash {
+    const h = new TraceHash();
+    h.a = this.a;
+    h.b = this.b;
+    return h;
   }
 
   digest(): string {
@@ -73,12 +87,25 @@ export class TraceHash {
   }
 }
 
+/**
+ * Events hashed somewhere else: a machine's C trace points hash themselves in its linear memory
+ * (wasm/port/trace_host.c). The trace adds their count to its own and folds their state into the
+ * digest, so the digest covers them whether or not anyone received them as events.
+ */
+export interface TraceSource {
+  /** Events hashed so far. */
+  counted(): number;
+  /** Mixes the source's current hash state into `h`. */
+  fold(h: TraceHash): void;
+}
+
 /** Records events, keeps the hash, and optionally keeps the events themselves (bounded). */
 export class Trace {
   private readonly hash = new TraceHash();
   readonly events: TraceEvent[] = [];
   private readonly sinks: TraceSink[] = [];
-  count = 0;
+  private readonly sources: TraceSource[] = [];
+  private recorded = 0;
 
   constructor(private readonly keep: number = 0) {}
 
@@ -90,36 +117,50 @@ export class Trace {
     };
   }
 
+  addSource(source: TraceSource): void {
+    this.sources.push(source);
+  }
+
+  /** True while someone takes events (a sink, or room left in `events`): sources then deliver. */
+  get wantsEvents(): boolean {
+    return this.sinks.length > 0 || this.events.length < this.keep;
+  }
+
+  /** Events recorded here plus those hashed by sources. */
+  get count(): number {
+    let n = this.recorded;
+    for (const s of this.sources) n += s.counted();
+    return n;
+  }
+
   record(e: TraceEvent): void {
-    this.count++;
+    this.recorded++;
     const h = this.hash;
     h.time(e.t);
     h.word(eventKey(e.m, e.ev));
     if (e.f !== undefined) {
       for (const k in e.f) h.field(k, e.f[k]!);
     }
+    this.deliver(e);
+  }
+
+  /** Hands an event a source has already hashed and counted to whoever takes events. */
+  deliver(e: TraceEvent): void {
     if (this.events.length < this.keep) this.events.push(e);
     for (const s of this.sinks) s(e);
   }
 
-  /** Same as record({t, m, ev, f: {a, b, c, d}}) for the u32 fields of a C trace point, without
-   *  the objects when nobody looks. `key` is eventKey(m, ev), computed once by the caller. */
-  recordAbcd(t: number, key: number, m: string, ev: string, a: number, b: number, c: number, d: number): void {
-    if (this.sinks.length > 0 || this.events.length < this.keep) {
-      this.record({ t, m, ev, f: { a, b, c, d } });
-      return;
-    }
-    this.count++;
-    const h = this.hash;
-    h.time(t);
-    h.word(key);
-    h.word(KEY_A ^ a);
-    h.word(KEY_B ^ b);
-    h.word(KEY_C ^ c);
-    h.word(KEY_D ^ d);
+  /** Mixes a source's state into the hash at time `t` (a machine does this after each poll in
+   *  which its C code traced, which ties C events to the world's clock and order). */
+  absorb(t: number, source: TraceSource): void {
+    this.hash.time(t);
+    source.fold(this.hash);
   }
 
   digest(): string {
-    return this.hash.digest();
+    if (this.sources.length === 0) return this.hash.digest();
+    const h = this.hash.copy();
+    for (const s of this.sources) s.fold(h);
+    return h.digest();
   }
 }

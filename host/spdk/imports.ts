@@ -12,9 +12,9 @@ export interface HostServices {
   mem: GuestView;
   clockUs(): number;
   log(level: number, msg: string): void;
-  /** The hash word of an event name (eventKey with the machine's name), asked once per name. */
-  traceKey(event: string): number;
-  trace(event: string, key: number, a: number, b: number, c: number, d: number): void;
+  /** A C trace point the C side has already hashed (wasm/port/trace_host.c); it crosses only
+   *  while the host wants events. */
+  trace(event: string, a: number, b: number, c: number, d: number): void;
 }
 
 export function decodeIovecs(mem: GuestView, iovPtr: number, count: number): IoVec[] {
@@ -49,8 +49,8 @@ export function encodeSockaddr(mem: GuestView, ptr: number, lenPtr: number, sa: 
 /** Builds the `host` import object for one machine. */
 export function createHostImports(s: HostServices): Record<string, (...args: number[]) => number | void> {
   const { kernel, mem } = s;
-  /** C trace points by the address of their name: the name and its hash word, read once. */
-  const traceNames = new Map<number, { name: string; key: number }>();
+  /** C trace point names by the address of their literal, read once. */
+  const traceNames = new Map<number, string>();
   const addrResult = (r: SockAddrIn | number, ptr: number, lenPtr: number): number => {
     if (typeof r === 'number') return r;
     encodeSockaddr(mem, ptr, lenPtr, r);
@@ -61,13 +61,12 @@ export function createHostImports(s: HostServices): Record<string, (...args: num
     host_clock_us: () => s.clockUs(),
     host_log: (level, msg, len) => s.log(level, new TextDecoder().decode(mem.bytes().subarray(msg, msg + len))),
     host_trace: (event, a, b, c, d) => {
-      let n = traceNames.get(event);
-      if (n === undefined) {
-        const name = mem.cstring(event, 128);
-        n = { name, key: s.traceKey(name) };
-        traceNames.set(event, n);
+      let name = traceNames.get(event);
+      if (name === undefined) {
+        name = mem.cstring(event, 128);
+        traceNames.set(event, name);
       }
-      s.trace(n.name, n.key, a >>> 0, b >>> 0, c >>> 0, d >>> 0);
+      s.trace(name, a >>> 0, b >>> 0, c >>> 0, d >>> 0);
     },
 
     host_socket: (domain, type, protocol) => kernel.socket(domain, type, protocol),

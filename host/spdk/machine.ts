@@ -6,7 +6,7 @@
  */
 import type { HostKernel } from '../kernel/host-kernel.js';
 import type { Steppable, World } from '../sim/world.js';
-import { eventKey } from '../sim/trace.js';
+import { eventKey, type TraceHash, type TraceSource } from '../sim/trace.js';
 import { crashReport, MachineCrashed, type CrashReport } from './crash.js';
 import { GuestView } from './guest-memory.js';
 import { createHostImports } from './imports.js';
@@ -45,6 +45,19 @@ export class SpdkMachine implements Steppable {
   /** C trace events are forwarded here in addition to the world trace (tests use it). */
   onTrace: ((ev: string, a: number, b: number, c: number, d: number) => void) | undefined;
   private peakMemory = 0;
+  /** The C trace state (struct spdk_wasm_trace_state in trace_host.h) of the current instance. */
+  private traceState = 0;
+  /** Whether the C side currently hands each trace point to the host. */
+  private traceToHost = false;
+  /** C trace points counted by earlier instances (before reboots), and by this one when the
+   *  world's hash last absorbed it. */
+  private traceCountBefore = 0;
+  private traceAbsorbed = 0;
+  private readonly traceKey: number;
+  private readonly traceSource: TraceSource = {
+    counted: () => this.traceCountBefore + this.cTraceCount(),
+    fold: (h: TraceHash) => this.foldTrace(h),
+  };
   /** Typed calls of every C export (generated from wasm/api and wasm/app by tools/gen-api.mjs). */
   readonly api: SpdkApi = this.bindApi();
 
@@ -52,6 +65,8 @@ export class SpdkMachine implements Steppable {
     this.name = opts.name;
     this.world = opts.world;
     this.variant = opts.variant;
+    this.traceKey = eventKey(opts.name, 'c.trace');
+    opts.world.trace.addSource(this.traceSource);
     this.mem = new GuestView(() => {
       if (this.memory === undefined) throw new Error(`machine ${this.name}: memory used before instantiation`);
       return this.memory.buffer;
@@ -66,6 +81,11 @@ export class SpdkMachine implements Steppable {
 
   /** Discards the instance (and its kernel) and starts a fresh one. */
   async reboot(): Promise<void> {
+    if (this.traceState !== 0) {
+      this.world.trace.absorb(this.world.now, this.traceSource);
+      this.traceCountBefore += this.cTraceCount();
+      this.traceState = 0;
+    }
     this.mod = undefined;
     this.memory = undefined;
     this.exports.clear();
@@ -88,9 +108,8 @@ export class SpdkMachine implements Steppable {
         this.opts.onLog?.(level, msg);
         world.record(name, 'log', { level, msg: msg.trimEnd().slice(0, 160) });
       },
-      traceKey: (ev) => eventKey(name, ev),
-      trace: (ev, key, a, b, c, d) => {
-        world.trace.recordAbcd(world.now, key, name, ev, a, b, c, d);
+      trace: (ev, a, b, c, d) => {
+        if (world.trace.wantsEvents) world.trace.deliver({ t: world.now, m: name, ev, f: { a, b, c, d } });
         this.onTrace?.(ev, a, b, c, d);
       },
     });
@@ -113,7 +132,30 @@ export class SpdkMachine implements Steppable {
         this.stderr.push(s);
       },
     });
+    this.traceState = this.export('spdk_wasm_trace_state')() >>> 0;
+    this.traceToHost = false;
+    this.traceAbsorbed = 0;
     this.call('spdk_wasm_init');
+  }
+
+  /** C trace points of the current instance. */
+  private cTraceCount(): number {
+    return this.traceState === 0 ? 0 : this.mem.u32(this.traceState + 8);
+  }
+
+  private foldTrace(h: TraceHash): void {
+    h.word(this.traceKey);
+    if (this.traceState === 0) return;
+    h.word(this.mem.u32(this.traceState));
+    h.word(this.mem.u32(this.traceState + 4));
+  }
+
+  /** Tells the C side whether to hand trace points over (someone subscribed or set onTrace). */
+  private syncTraceToHost(): void {
+    const want = this.onTrace !== undefined || this.world.trace.wantsEvents;
+    if (want === this.traceToHost || this.traceState === 0) return;
+    this.mem.setU32(this.traceState + 12, want ? 1 : 0);
+    this.traceToHost = want;
   }
 
   private export(fn: string): Fn {
@@ -130,6 +172,7 @@ export class SpdkMachine implements Steppable {
   call(fn: string, ...args: number[]): number {
     if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
     const f = this.export(fn);
+    this.syncTraceToHost();
     if (this.variant.flavor === 'asan') return this.callAsan(f, args);
     try {
       return f(...args);
@@ -195,6 +238,7 @@ export class SpdkMachine implements Steppable {
     r.nextDeadline = Infinity;
     if (this.crash !== undefined) return r;
     this.pollFns ??= { poll: this.export('spdk_wasm_poll_once'), deadline: this.export('spdk_wasm_next_deadline_us') };
+    this.syncTraceToHost();
     try {
       const busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFns.poll, []) : this.pollFns.poll()) !== 0;
       const next = this.pollFns.deadline();
@@ -206,6 +250,11 @@ export class SpdkMachine implements Steppable {
     }
     const size = this.mem.bytes().length;
     if (size > this.peakMemory) this.peakMemory = size;
+    const traced = this.cTraceCount();
+    if (traced !== this.traceAbsorbed) {
+      this.traceAbsorbed = traced;
+      this.world.trace.absorb(this.world.now, this.traceSource);
+    }
     return r;
   }
 

@@ -75,6 +75,13 @@ spdk_wasm_next_deadline_us(void)
 	return best == 0 ? -1.0 : (double)best;
 }
 
+/* The trace hash lanes and counter the host folds into the world's trace (trace_host.h). */
+SPDK_WASM_API struct spdk_wasm_trace_state *
+spdk_wasm_trace_state(void)
+{
+	return &g_spdk_wasm_trace;
+}
+
 /* ---- memory ---- */
 
 /* Zeroed and 64-byte aligned, so buffers look like upstream's DMA-able allocations. */
