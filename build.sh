@@ -69,7 +69,8 @@ fi
 common=(-Iwasm/include -Iwasm/port -Wall -Werror=implicit-function-declaration
   -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker -sEXPORT_NAME=createSpdkModule
   -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 --no-entry
-  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=_malloc,_free)
+  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=_malloc,_free
+  -mbulk-memory)
 release=(-O2 --profiling-funcs)
 asan=(-O1 -g2 -fsanitize=address -sINITIAL_MEMORY=67108864)
 
