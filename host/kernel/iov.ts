@@ -1,5 +1,6 @@
 /** Guest iovec helpers: bounds checks, gather and scatter with TypedArray copies only. */
 import type { IoVec } from './host-kernel.js';
+import { copyBytes, takeBytes } from './byte-slab.js';
 
 export function iovTotal(iov: IoVec[]): number {
   let n = 0;
@@ -15,11 +16,11 @@ export function iovInBounds(mem: Uint8Array, iov: IoVec[]): boolean {
   return true;
 }
 
-/** Copies the first `n` bytes described by `iov` out of guest memory into one new array. */
+/** Copies the first `n` bytes described by `iov` out of guest memory into one array (byte-slab.ts). */
 export function gather(mem: Uint8Array, iov: IoVec[], n: number): Uint8Array {
   const first = iov[0];
-  if (first !== undefined && first.len >= n) return mem.slice(first.base, first.base + n);
-  const out = new Uint8Array(n);
+  if (first !== undefined && first.len >= n) return copyBytes(mem.subarray(first.base, first.base + n));
+  const out = takeBytes(n);
   let at = 0;
   for (const v of iov) {
     if (at >= n) break;
