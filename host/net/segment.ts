@@ -59,11 +59,22 @@ export function flagString(flags: number): string {
   return s;
 }
 
+/** "addr:port" labels, built once per endpoint (every traced segment names two). */
+const ENDPOINTS = new Map<string, Map<number, string>>();
+
+function endpoint(addr: string, port: number): string {
+  let ports = ENDPOINTS.get(addr);
+  if (ports === undefined) ENDPOINTS.set(addr, (ports = new Map()));
+  let label = ports.get(port);
+  if (label === undefined) ports.set(port, (label = `${addr}:${port}`));
+  return label;
+}
+
 /** Trace one segment on the wire ("tcp.seg" when delivered, "tcp.drop" with a reason). */
 export function recordSegment(world: World, ev: string, seg: TcpSegment, reason?: string): void {
   const f: Record<string, number | string> = {
-    src: `${seg.src}:${seg.sport}`,
-    dst: `${seg.dst}:${seg.dport}`,
+    src: endpoint(seg.src, seg.sport),
+    dst: endpoint(seg.dst, seg.dport),
     seq: seg.seq,
     ack: seg.ack,
     len: seg.len,
