@@ -10,7 +10,6 @@ import type { GuestView } from './guest-memory.js';
 export interface HostServices {
   kernel: HostKernel;
   mem: GuestView;
-  clockUs(): number;
   log(level: number, msg: string): void;
   /** A C trace point the C side has already hashed (wasm/port/trace_host.c); it crosses only
    *  while the host wants events. */
@@ -58,7 +57,6 @@ export function createHostImports(s: HostServices): Record<string, (...args: num
   };
 
   return {
-    host_clock_us: () => s.clockUs(),
     host_log: (level, msg, len) => s.log(level, new TextDecoder().decode(mem.bytes().subarray(msg, msg + len))),
     host_trace: (event, a, b, c, d) => {
       let name = traceNames.get(event);

@@ -38,7 +38,7 @@ export class SpdkMachine implements Steppable {
   private reportStack: string | undefined;
   /** Export lookups, cached per instance (a reboot clears them). */
   private readonly exports = new Map<string, Fn>();
-  private pollFns: { poll: Fn; deadline: Fn } | undefined;
+  private pollFn: Fn | undefined;
   private readonly pollResult = { busy: false, nextDeadline: Infinity };
   /** The instance's memory, for cheap growth checks in `mem`. */
   private memory: WebAssembly.Memory | undefined;
@@ -54,6 +54,9 @@ export class SpdkMachine implements Steppable {
   private traceCountBefore = 0;
   private traceAbsorbed = 0;
   private readonly traceKey: number;
+  /** struct spdk_wasm_clock of the current instance, and the time last written there. */
+  private clockAt = 0;
+  private clockWritten = -1;
   private readonly traceSource: TraceSource = {
     counted: () => this.traceCountBefore + this.cTraceCount(),
     fold: (h: TraceHash) => this.foldTrace(h),
@@ -89,7 +92,7 @@ export class SpdkMachine implements Steppable {
     this.mod = undefined;
     this.memory = undefined;
     this.exports.clear();
-    this.pollFns = undefined;
+    this.pollFn = undefined;
     this.crash = undefined;
     this.stderr = [];
     this.reportStack = undefined;
@@ -102,7 +105,6 @@ export class SpdkMachine implements Steppable {
     const hostImports = createHostImports({
       kernel: this.kernel,
       mem: this.mem,
-      clockUs: () => world.now,
       log: (level, msg) => {
         this.logLines.push(msg.trimEnd());
         this.opts.onLog?.(level, msg);
@@ -132,6 +134,8 @@ export class SpdkMachine implements Steppable {
         this.stderr.push(s);
       },
     });
+    this.clockAt = this.export('spdk_wasm_clock')() >>> 0;
+    this.clockWritten = -1;
     this.traceState = this.export('spdk_wasm_trace_state')() >>> 0;
     this.traceToHost = false;
     this.traceAbsorbed = 0;
@@ -150,8 +154,14 @@ export class SpdkMachine implements Steppable {
     h.word(this.mem.u32(this.traceState + 4));
   }
 
-  /** Tells the C side whether to hand trace points over (someone subscribed or set onTrace). */
-  private syncTraceToHost(): void {
+  /** Before any call into the module: the clock, and whether to hand trace points over (someone
+   *  subscribed or set onTrace). */
+  private enter(): void {
+    const now = this.world.now;
+    if (now !== this.clockWritten && this.clockAt !== 0) {
+      this.mem.view().setFloat64(this.clockAt, now, true);
+      this.clockWritten = now;
+    }
     const want = this.onTrace !== undefined || this.world.trace.wantsEvents;
     if (want === this.traceToHost || this.traceState === 0) return;
     this.mem.setU32(this.traceState + 12, want ? 1 : 0);
@@ -172,7 +182,7 @@ export class SpdkMachine implements Steppable {
   call(fn: string, ...args: number[]): number {
     if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
     const f = this.export(fn);
-    this.syncTraceToHost();
+    this.enter();
     if (this.variant.flavor === 'asan') return this.callAsan(f, args);
     try {
       return f(...args);
@@ -231,17 +241,18 @@ export class SpdkMachine implements Steppable {
   }
 
   pollOnce(): { busy: boolean; nextDeadline: number } {
-    // The world polls every machine every round: call the two exports directly (no lookup, no
-    // argument array) and hand back one reused result object, idle unless both calls succeed.
+    // The world polls every machine every round: call the export directly (no lookup, no argument
+    // array), read the next deadline it left in the shared clock, and hand back one reused result
+    // object, idle unless the call succeeds.
     const r = this.pollResult;
     r.busy = false;
     r.nextDeadline = Infinity;
     if (this.crash !== undefined) return r;
-    this.pollFns ??= { poll: this.export('spdk_wasm_poll_once'), deadline: this.export('spdk_wasm_next_deadline_us') };
-    this.syncTraceToHost();
+    this.pollFn ??= this.export('spdk_wasm_poll_once');
+    this.enter();
     try {
-      const busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFns.poll, []) : this.pollFns.poll()) !== 0;
-      const next = this.pollFns.deadline();
+      const busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFn, []) : this.pollFn()) !== 0;
+      const next = this.mem.view().getFloat64(this.clockAt + 8, true);
       r.busy = busy;
       r.nextDeadline = next < 0 ? Infinity : next;
     } catch (err) {

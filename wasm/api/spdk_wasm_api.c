@@ -42,7 +42,10 @@ spdk_wasm_init(void)
 	return 0;
 }
 
-/* Poll every SPDK thread once. 1 if any did work, else 0. */
+SPDK_WASM_API double spdk_wasm_next_deadline_us(void);
+
+/* Poll every SPDK thread once. 1 if any did work, else 0. Leaves the next timed poller's due time
+ * in g_spdk_wasm_clock, so the host learns it without a second call. */
 SPDK_WASM_API int
 spdk_wasm_poll_once(void)
 {
@@ -56,6 +59,7 @@ spdk_wasm_poll_once(void)
 			busy = 1;
 		}
 	}
+	g_spdk_wasm_clock.next_deadline_us = spdk_wasm_next_deadline_us();
 	return busy;
 }
 
@@ -73,6 +77,13 @@ spdk_wasm_next_deadline_us(void)
 		}
 	}
 	return best == 0 ? -1.0 : (double)best;
+}
+
+/* Where the host writes the virtual clock before each call into the module (port/host.h). */
+SPDK_WASM_API struct spdk_wasm_clock *
+spdk_wasm_clock(void)
+{
+	return &g_spdk_wasm_clock;
 }
 
 /* The trace hash lanes and counter the host folds into the world's trace (trace_host.h). */

@@ -17,8 +17,16 @@ struct host_blk_cqe;
 
 #define HOST_IMPORT(name) __attribute__((import_module("host"), import_name(#name)))
 
-/* Time and diagnostics */
-HOST_IMPORT(host_clock_us) double host_clock_us(void);
+/* The virtual clock as both sides see it, shared in linear memory rather than imported: the host
+ * writes now_us before each call into the module; spdk_wasm_poll_once leaves the earliest due time
+ * of any timed poller (absolute µs, -1 if none) in next_deadline_us. */
+struct spdk_wasm_clock {
+	double now_us;
+	double next_deadline_us;
+};
+extern struct spdk_wasm_clock g_spdk_wasm_clock;
+
+/* Diagnostics */
 HOST_IMPORT(host_log) void host_log(int32_t level, const char *msg, uint32_t len);
 HOST_IMPORT(host_trace) void host_trace(const char *event, uint32_t a, uint32_t b, uint32_t c,
 					uint32_t d);

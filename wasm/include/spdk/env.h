@@ -1,5 +1,5 @@
 /* The part of upstream's env layer this tree needs: the tick clock. Ticks are the world's
- * virtual microseconds (host_clock_us), so spdk_get_ticks_hz() is 1,000,000. */
+ * virtual microseconds (g_spdk_wasm_clock, port/host.h), so spdk_get_ticks_hz() is 1,000,000. */
 #ifndef SPDK_ENV_H
 #define SPDK_ENV_H
 

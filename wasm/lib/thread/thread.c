@@ -66,10 +66,14 @@ static struct spdk_thread *g_app_thread;
 /* Upstream keeps this in a thread-local variable; one OS thread makes it a plain global. */
 static struct spdk_thread *tls_thread;
 
+/* The world's virtual clock. The host writes it before every call into the module
+ * (host/spdk/machine.ts): time never moves while C code runs, so reading it needs no import. */
+struct spdk_wasm_clock g_spdk_wasm_clock;
+
 uint64_t
 spdk_get_ticks(void)
 {
-	return (uint64_t)host_clock_us();
+	return (uint64_t)g_spdk_wasm_clock.now_us;
 }
 
 uint64_t
