@@ -29,3 +29,13 @@ export function copyBytes(src: Uint8Array): Uint8Array {
   out.set(src);
   return out;
 }
+
+/** Copies src[from, from+n) to dst[at...]. Short runs (PDU headers, digests) are copied by hand:
+ *  below a few dozen bytes building the subarray for `set` costs more than the copy. */
+export function copyRange(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n <= 48) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+    return;
+  }
+  dst.set(src.subarray(from, from + n), at);
+}

@@ -1,6 +1,7 @@
 /** Received bytes: the in-order queue the reader drains, and out-of-order segments held until
  *  the gap before them fills. */
 import type { IoVec } from './host-kernel.js';
+import { copyRange } from './byte-slab.js';
 
 export class RecvQueue {
   private q: Uint8Array[] = [];
@@ -26,7 +27,7 @@ export class RecvQueue {
       while (room > 0 && qi < this.q.length) {
         const b = this.q[qi]!;
         const k = Math.min(room, b.length - skip);
-        mem.set(b.subarray(skip, skip + k), at);
+        copyRange(mem, at, b, skip, k);
         at += k;
         room -= k;
         copied += k;

@@ -4,7 +4,7 @@
  * frame is materialized, so every transmit and retransmit sees the buffer as it is then.
  */
 import type { GuestMemory } from './host-kernel.js';
-import { copyBytes, takeBytes } from './byte-slab.js';
+import { copyBytes, copyRange, takeBytes } from './byte-slab.js';
 
 export interface Chunk {
   /** Stream offset of the first byte. */
@@ -71,8 +71,8 @@ export class SendBuffer {
     let at = 0;
     for (const p of pieces) {
       const c = p.chunk;
-      if (c.data !== undefined) out.set(c.data.subarray(p.from, p.from + p.n), at);
-      else out.set(mem.subarray(c.addr + p.from, c.addr + p.from + p.n), at);
+      if (c.data !== undefined) copyRange(out, at, c.data, p.from, p.n);
+      else copyRange(out, at, mem, c.addr + p.from, p.n);
       at += p.n;
     }
     return out;
