@@ -55,6 +55,7 @@ function transmit(s: TcpSocket, f: Frame): void {
     s.ackPendingBytes = 0;
     s.delackTimer.clear();
     s.lastAdvWnd = f.seg.wnd;
+    s.rcvWup = s.rcvNxt;
   }
   s.dev!.transmit(f);
 }
@@ -256,14 +257,19 @@ export function onDelack(s: TcpSocket): void {
   if (s.ackPendingBytes > 0 && s.synchronized) sendAck(s);
 }
 
-/** After the reader drained the queue: advertise the reopened window when it grew enough. */
+/**
+ * After the reader took bytes: advertise the window when the read opened it "significantly", as
+ * Linux's tcp_cleanup_rbuf does: only once the window the peer still sees has fallen to half the
+ * buffer or less, and the new one is at least twice that. A window below one MSS and below half
+ * the buffer is advertised as 0 (silly window avoidance), so it reopens nothing.
+ */
 export function maybeWindowUpdate(s: TcpSocket): void {
   if (s.state !== 'ESTABLISHED' && s.state !== 'FIN_WAIT1' && s.state !== 'FIN_WAIT2') return;
-  const wnd = s.rcvWindow();
-  const step = Math.max(1, Math.min(2 * s.mss, s.rcvBuf >> 1));
-  if (wnd - s.lastAdvWnd >= step || (s.lastAdvWnd < s.mss && wnd >= Math.min(s.mss, s.rcvBuf >> 1) && wnd > s.lastAdvWnd)) {
-    sendAck(s);
-  }
+  const seen = Math.max(0, s.rcvWup + s.lastAdvWnd - s.rcvNxt);
+  if (2 * seen > s.rcvBuf) return;
+  let wnd = s.rcvWindow();
+  if (wnd < s.mss && wnd < s.rcvBuf >> 1) wnd = 0;
+  if (wnd > 0 && wnd >= 2 * seen) sendAck(s);
 }
 
 /** Schedules or sends the ACK for newly received in-order bytes (delayed ACK, RFC 1122). */

@@ -131,7 +131,10 @@ export class TcpSocket {
   irs = 0;
   rcvNxt = 0;
   finRcvd = false;
+  /** Window and ACK point (rcvNxt, a stream offset) of the last segment that carried an ACK: the
+   *  peer may send up to rcvWup + lastAdvWnd (Linux's rcv_wup and rcv_wnd). */
   lastAdvWnd = 0;
+  rcvWup = 0;
   ackPendingBytes = 0;
 
   // Listener.
@@ -272,6 +275,7 @@ export class TcpSocket {
     this.rtoTimer.clear();
     this.backoff = 0;
     this.lastAdvWnd = this.rcvWindow();
+    this.rcvWup = this.rcvNxt;
     this.record('tcp.established', {
       src: `${this.local!.addr}:${this.local!.port}`,
       dst: `${this.remote!.addr}:${this.remote!.port}`,

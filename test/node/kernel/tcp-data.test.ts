@@ -60,6 +60,31 @@ describe('TCP data transfer', () => {
     expect(net.world.now - t0).toBeLessThan(100);
   });
 
+  it('window updates follow Linux tcp_cleanup_rbuf: none while the peer sees over half the buffer', () => {
+    const net = makeNet(15, { latencyUs: 10 }, { mss: 1000 });
+    const { c, s } = connectPair(net, 4420, [[abi.SOL_SOCKET, abi.SO_RCVBUF, 64_000], NODELAY]);
+    fill(net.memIni, 0, pattern(4000, 5));
+    expect(net.ini.sendmsg(c, [{ base: 0, len: 4000 }], 0)).toBe(4000);
+    runUntil(net, () => net.ini.sockInfo(c)!.unacked === 0);
+    expect(net.ini.sockInfo(c)!.sndWnd).toBe(60_000);
+    // Reading frees 4000 bytes, but the peer may still send 60000 of 64000: no ACK just for that.
+    expect(drain(net.tgt, net.memTgt, s)).toEqual(pattern(4000, 5));
+    runFor(net, 1000);
+    expect(net.ini.sockInfo(c)!.sndWnd).toBe(60_000);
+  });
+
+  it('a read that reopens a closed window is advertised at once', () => {
+    const net = makeNet(16, { latencyUs: 10 }, { mss: 1000 });
+    const { c, s } = connectPair(net, 4420, [[abi.SOL_SOCKET, abi.SO_RCVBUF, 3000], NODELAY]);
+    fill(net.memIni, 0, pattern(6000, 6));
+    expect(net.ini.sendmsg(c, [{ base: 0, len: 6000 }], 0)).toBe(6000);
+    runUntil(net, () => net.ini.sockInfo(c)!.sndWnd === 0 && net.ini.sockInfo(c)!.unacked === 3000);
+    expect(drain(net.tgt, net.memTgt, s).length).toBe(3000);
+    runFor(net, 100); // well before any persist probe (RTO >= 200 ms)
+    expect(net.ini.sockInfo(c)!.probes).toBe(0);
+    expect(net.tgt.sockInfo(s)!.rcvQueued).toBe(3000);
+  });
+
   it('zero receive window: sender stops, a persist probe keeps it alive, reading reopens it', () => {
     const net = makeNet(14, { latencyUs: 10 }, { mss: 1000 });
     const { c, s } = connectPair(net, 4420, [[abi.SOL_SOCKET, abi.SO_RCVBUF, 3000], [abi.SOL_SOCKET, abi.SO_SNDBUF, 100_000], NODELAY]);
