@@ -1,7 +1,7 @@
 /** Received bytes: the in-order queue the reader drains, and out-of-order segments held until
  *  the gap before them fills. */
 import type { IoVec } from './host-kernel.js';
-import { copyRange } from './byte-slab.js';
+import { copyRange } from './iov.js';
 
 export class RecvQueue {
   private q: Uint8Array[] = [];

@@ -4,7 +4,7 @@
  * frame is materialized, so every transmit and retransmit sees the buffer as it is then.
  */
 import type { GuestMemory } from './host-kernel.js';
-import { copyBytes, copyRange, takeBytes } from './byte-slab.js';
+import { copyRange } from './iov.js';
 
 export interface Chunk {
   /** Stream offset of the first byte. */
@@ -64,9 +64,9 @@ export class SendBuffer {
     if (pieces.length === 1 && p0 !== undefined) {
       const c = p0.chunk;
       if (c.data !== undefined) return c.data.subarray(p0.from, p0.from + p0.n);
-      return copyBytes(this.memory.bytes().subarray(c.addr + p0.from, c.addr + p0.from + p0.n));
+      return this.memory.bytes().slice(c.addr + p0.from, c.addr + p0.from + p0.n);
     }
-    const out = takeBytes(len);
+    const out = new Uint8Array(len);
     const mem = this.memory.bytes();
     let at = 0;
     for (const p of pieces) {
