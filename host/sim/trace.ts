@@ -42,8 +42,8 @@ export function eventKey(m: string, ev: string): number {
  * Two 32-bit FNV-1a style lanes, printed as 16 hex digits. An event is hashed as words without
  * building strings: its time, one word for machine and name (eventKey), then per field one word
  * mixing the key's hash with an integer value (the field keys of an event are fixed by its name),
- * or the key and the value's hash (short strings) or characters. wasm/port/trace_host.c hashes C trace points with the
- * same `word` (name hash, then one word per field a..d) in the machine's memory.
+ * or the key and the value's hash (short strings) or characters. C trace points are hashed in
+ * the machine's memory (wasm/port/trace_host.c) and folded in as words (TraceSource).
  */
 export class TraceHash {
   private a = 0x811c9dc5;

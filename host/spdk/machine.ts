@@ -25,6 +25,12 @@ export interface MachineOptions {
 
 type Fn = (...args: number[]) => number;
 
+/** struct spdk_wasm_trace_state (wasm/include/spdk_internal/trace_host.h): u64 hash, u32 count,
+ *  u32 to_host. */
+const TRACE_HASH = 0;
+const TRACE_COUNT = 8;
+const TRACE_TO_HOST = 12;
+
 export class SpdkMachine implements Steppable {
   readonly name: string;
   readonly world: World;
@@ -144,14 +150,14 @@ export class SpdkMachine implements Steppable {
 
   /** C trace points of the current instance. */
   private cTraceCount(): number {
-    return this.traceState === 0 ? 0 : this.mem.u32(this.traceState + 8);
+    return this.traceState === 0 ? 0 : this.mem.u32(this.traceState + TRACE_COUNT);
   }
 
   private foldTrace(h: TraceHash): void {
     h.word(this.traceKey);
     if (this.traceState === 0) return;
-    h.word(this.mem.u32(this.traceState));
-    h.word(this.mem.u32(this.traceState + 4));
+    h.word(this.mem.u32(this.traceState + TRACE_HASH));
+    h.word(this.mem.u32(this.traceState + TRACE_HASH + 4));
   }
 
   /** Before any call into the module: the clock, and whether to hand trace points over (someone
@@ -164,7 +170,7 @@ export class SpdkMachine implements Steppable {
     }
     const want = this.onTrace !== undefined || this.world.trace.wantsEvents;
     if (want === this.traceToHost || this.traceState === 0) return;
-    this.mem.setU32(this.traceState + 12, want ? 1 : 0);
+    this.mem.setU32(this.traceState + TRACE_TO_HOST, want ? 1 : 0);
     this.traceToHost = want;
   }
 
