@@ -7,10 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../../host/kernel/kernel.js';
-import { buildTestbed } from '../../../host/scenarios/testbed.js';
-import { ATTACH, NVME_HOST_IP, NVME_TARGET_IP, setupNvmeTcp, waitAttached } from '../../../host/scenarios/zcopy-threshold-nvme.js';
 import type { SpdkMachine } from '../../../host/spdk/machine.js';
-import { loadVariant } from '../../../host/spdk/node-loader.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
 import { pair, qf, type Pair } from './support.js';
 
@@ -75,17 +72,8 @@ describe('NVMe/TCP receive pipes (spdk_sock_set_recvbuf callers)', () => {
 });
 
 /** pair() with posix enable_recv_pipe set on both machines before anything connects. */
-async function pairWith(recvPipe: boolean): Promise<Pair> {
-  const tb = await buildTestbed({ variant: 'unpatched', flavor: 'release', seed: 1, params: {}, load: loadVariant }, {
-    mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
-    machines: [{ name: 'host', ip: NVME_HOST_IP }, { name: 'target', ip: NVME_TARGET_IP }],
-  });
-  const host = tb.machine('host');
-  const target = tb.machine('target');
-  for (const m of [host, target]) {
+function pairWith(recvPipe: boolean): Promise<Pair> {
+  return pair({}, 1, undefined, (m) => {
     expect(createRpcServer(m).call('sock_impl_set_options', { impl_name: 'posix', enable_recv_pipe: recvPipe })).toBe(true);
-  }
-  const id = setupNvmeTcp(target, host, {});
-  expect(waitAttached(tb, host, id)).toBe(ATTACH.READY);
-  return { tb, host, target, id };
+  });
 }
