@@ -496,6 +496,22 @@ spdk_wasm_sock_recv(struct spdk_sock *sock, void *buf, uint32_t len)
 	return (int)spdk_sock_recv(sock, buf, len);
 }
 
+SPDK_WASM_API int
+spdk_wasm_sock_readv(struct spdk_sock *sock, struct iovec *iov, int iovcnt)
+{
+	return (int)spdk_sock_readv(sock, iov, iovcnt);
+}
+
+/* Sizes the receive pipe (posix, enable_recv_pipe) and raises SO_RCVBUF to at least sz. */
+SPDK_WASM_API int
+spdk_wasm_sock_set_recvbuf(struct spdk_sock *sock, int sz)
+{
+	if (sock == NULL || sock->flags.closed) {
+		return -EBADF;
+	}
+	return spdk_sock_set_recvbuf(sock, sz);
+}
+
 static uint32_t
 wasm_count(struct spdk_sock_request *first)
 {
@@ -508,7 +524,8 @@ wasm_count(struct spdk_sock_request *first)
 }
 
 /* 0 sendmsg_idx, 1 zcopy, 2 queued_iovcnt, 3 #queued_reqs, 4 #pending_reqs, 5 fd,
- * 6 flags.closed, 7 cb_cnt. */
+ * 6 flags.closed, 7 cb_cnt; receive pipe: 8 recv_buf_sz, 9 bytes in the pipe (UINT32_MAX
+ * without one), 10 pipe_has_data, 11 socket_has_data, 12 on the group's socks_with_data. */
 SPDK_WASM_API uint32_t
 spdk_wasm_sock_get(struct spdk_sock *sock, int field)
 {
@@ -532,9 +549,33 @@ spdk_wasm_sock_get(struct spdk_sock *sock, int field)
 		return sock->flags.closed;
 	case 7:
 		return (uint32_t)sock->cb_cnt;
+	case 8:
+		return (uint32_t)posix_sock_ut_recv_buf_sz(sock);
+	case 9:
+		return (uint32_t)posix_sock_ut_pipe_bytes(sock);
+	case 10:
+		return posix_sock_ut_pipe_has_data(sock);
+	case 11:
+		return posix_sock_ut_socket_has_data(sock);
+	case 12:
+		return posix_sock_ut_on_socks_with_data(sock);
 	default:
 		return UINT32_MAX;
 	}
+}
+
+/* Test hook: forget the socket's read callback while it stays in its group, the state
+ * posix_sock_group_impl_poll guards against when it walks socks_with_data (upstream's own
+ * remove path unlinks the socket first, so only a test builds this). */
+SPDK_WASM_API int
+spdk_wasm_ut_sock_clear_cb_fn(struct spdk_sock *sock)
+{
+	if (sock == NULL || sock->group_impl == NULL) {
+		return -EINVAL;
+	}
+	sock->cb_fn = NULL;
+	sock->cb_arg = NULL;
+	return 0;
 }
 
 /* ---- groups ---- */
@@ -589,6 +630,12 @@ SPDK_WASM_API int
 spdk_wasm_group_poll(struct spdk_sock_group *group)
 {
 	return spdk_sock_group_poll(group);
+}
+
+SPDK_WASM_API int
+spdk_wasm_group_poll_count(struct spdk_sock_group *group, int max_events)
+{
+	return spdk_sock_group_poll_count(group, max_events);
 }
 
 SPDK_WASM_API uint32_t

@@ -9,6 +9,7 @@
 #include "spdk/nvme.h"
 #include "../lib/nvme/nvme_internal.h"
 #include "../app/bdevperf/bdevperf.h"
+#include "../module/sock/posix/posix_ut.h"
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
 
@@ -135,7 +136,8 @@ spdk_wasm_nvme_attach_state_name(int state)
 }
 
 /* Qpair fields; which 0 admin, 1 I/O. Generic: 0 qid, 1 state, 2 submitted, 3 completed,
- * 4 completed with error, 5 aborted, 6 Connects done, 7 queued (not yet sent), 8 outstanding.
+ * 4 completed with error, 5 aborted, 6 Connects done, 7 queued (not yet sent), 8 outstanding,
+ * 9 size of its socket's receive pipe (0 none, -ENOTCONN no socket), 10 bytes in that pipe.
  * 100 + n: field n of the TCP qpair (nvme_tcp_qpair_get_field: 100 tcp state, 101 recv_state,
  * 102 hdgst, 103 ddgst, 104 maxh2cdata, 105 cpda, ..., 120 + t PDUs of type t sent,
  * 140 + t PDUs of type t received). */
@@ -145,6 +147,7 @@ spdk_wasm_nvme_qpair_field(int id, int which, int field)
 	struct nvme_bdev_ctrlr *nbc = nvme_bdev_ctrlr_get(id);
 	struct spdk_nvme_qpair *qpair;
 	struct nvme_request *req;
+	struct spdk_sock *sock;
 	int n = 0;
 
 	if (nbc == NULL || nbc->ctrlr == NULL) {
@@ -171,6 +174,16 @@ spdk_wasm_nvme_qpair_field(int id, int which, int field)
 		}
 		return n;
 	case 8: return (int)qpair->num_outstanding_reqs;
+	case 9:
+	case 10:
+		sock = nvme_tcp_qpair_get_sock(qpair);
+		if (sock == NULL) {
+			return -ENOTCONN;
+		}
+		if (field == 9) {
+			return posix_sock_ut_pipe_bytes(sock) < 0 ? 0 : posix_sock_ut_recv_buf_sz(sock);
+		}
+		return posix_sock_ut_pipe_bytes(sock);
 	default: return -EINVAL;
 	}
 }

@@ -12,6 +12,7 @@
 #include "spdk/thread.h"
 #include "../lib/nvmf/nvmf_internal.h"
 #include "../lib/nvmf/tcp_internal.h"
+#include "../module/sock/posix/posix_ut.h"
 #include "../module/bdev/malloc/bdev_malloc.h"
 
 #define SPDK_WASM_API EMSCRIPTEN_KEEPALIVE
@@ -221,6 +222,7 @@ spdk_wasm_nvmf_tcp_qpair_get(int idx)
  * sent, 9 last FES, 10 "Delaying completion" count, 11 invariant violations, 12 header digest
  * errors, 13 data digest errors, 14 pdu working count, 15 in a sock group (not yet removed),
  * 16 leaked (teardown found requests not FREE), 17 host_hdgst, 18 host_ddgst,
+ * 19 recv_buf_size, 20 bytes waiting in the socket's receive pipe (-1 without one),
  * 100 + s: state_cntr[s]. */
 SPDK_WASM_API int
 spdk_wasm_nvmf_tcp_qpair_field(struct spdk_nvmf_tcp_qpair *tq, int field)
@@ -261,6 +263,8 @@ spdk_wasm_nvmf_tcp_qpair_field(struct spdk_nvmf_tcp_qpair *tq, int field)
 	case 16: return tq->leaked;
 	case 17: return tq->host_hdgst_enable;
 	case 18: return tq->host_ddgst_enable;
+	case 19: return tq->recv_buf_size;
+	case 20: return tq->sock != NULL ? posix_sock_ut_pipe_bytes(tq->sock) : -1;
 	default: return -EINVAL;
 	}
 }

@@ -2,6 +2,14 @@
  * spdk_wasm_api.c. Tests reach pollers and messages the way SPDK's thread_ut does: register on a
  * thread, move time, poll, and count what ran. */
 #include <emscripten/emscripten.h>
+#include <malloc.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/allocator_interface.h>
+#define UT_HEAP_FROM_ASAN 1
+#endif
+#endif
 
 #include "spdk/stdinc.h"
 #include "spdk/env.h"
@@ -124,4 +132,17 @@ spdk_wasm_ut_crash(int kind)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* Bytes of heap handed out and not freed, on either flavor: dlmalloc's books on release, the
+ * sanitizer allocator's on asan (freed blocks waiting in its quarantine do not count). Leak
+ * checks compare two readings. */
+SPDK_WASM_API double
+spdk_wasm_ut_heap_bytes(void)
+{
+#ifdef UT_HEAP_FROM_ASAN
+	return (double)__sanitizer_get_current_allocated_bytes();
+#else
+	return (double)mallinfo().uordblks;
+#endif
 }

@@ -3,13 +3,12 @@
  * (SPDK_RPC_STARTUP | SPDK_RPC_RUNTIME), applied to and read from the C `spdk_sock_impl_opts`
  * through wasm/api/spdk_wasm_rpc.c.
  *
- * Accepted: every field the C model applies. The posix module here has no receive pipe and no
- * placement-id map and the ssl module is not built (module/sock/posix/posix.c), so
- * `enable_placement_id` accepts only 0 (PLACEMENT_NONE), `tls_version` only 0 and `enable_ktls`
- * only false — exactly what `save_config` writes for a posix-only target, so such files load — and
- * the PSK parameters are rejected. `enable_recv_pipe` is stored and reported as upstream does; the
- * model's posix reads go straight to the caller's buffers either way (upstream's path with the
- * pipe off), which changes nothing on the send path or the error queue.
+ * Accepted: every field the C model applies. The posix module here has no placement-id map and
+ * the ssl module is not built (module/sock/posix/posix.c), so `enable_placement_id` accepts only 0
+ * (PLACEMENT_NONE), `tls_version` only 0 and `enable_ktls` only false — exactly what `save_config`
+ * writes for a posix-only target, so such files load — and the PSK parameters are rejected.
+ * `enable_recv_pipe` decides, as upstream, whether spdk_sock_set_recvbuf gives a socket its
+ * user-space receive pipe (sockets made before the change keep what they had).
  */
 import { cCallFailed, defineMethod, invalidParams, STARTUP, STARTUP_AND_RUNTIME, type JsonObject, type ParamSpec, type RpcContext, type RpcParams } from '../jsonrpc.js';
 
@@ -37,7 +36,7 @@ const SET_PARAMS: readonly ParamSpec[] = [
   IMPL_NAME,
   { name: 'recv_buf_size', type: 'uint32', doc: 'minimum SO_RCVBUF' },
   { name: 'send_buf_size', type: 'uint32', doc: 'minimum SO_SNDBUF' },
-  { name: 'enable_recv_pipe', type: 'bool', doc: 'user-space receive pipe (stored; see the file comment)' },
+  { name: 'enable_recv_pipe', type: 'bool', doc: 'user-space receive pipe, sized by spdk_sock_set_recvbuf' },
   { name: 'enable_quickack', type: 'bool', doc: 'set TCP_QUICKACK on new sockets' },
   { name: 'enable_placement_id', type: 'uint32', choices: [0], why: 'placement ids are not modelled; 0 is PLACEMENT_NONE', doc: 'placement mode' },
   { name: 'enable_zerocopy_send_server', type: 'bool', doc: 'MSG_ZEROCOPY on listening and accepted sockets' },

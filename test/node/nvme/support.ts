@@ -14,7 +14,9 @@ export interface Pair {
   id: number;
 }
 
-export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric) => void): Promise<Pair> {
+/** A target and an initiator attached to it; `configure` runs on both machines before anything
+ *  is set up or connects (e.g. sock_impl_set_options). */
+export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric) => void, configure?: (m: SpdkMachine) => void): Promise<Pair> {
   const opts: RunOptions = { variant: 'unpatched', flavor: 'release', seed, params: {}, load: loadVariant, onFabric };
   const tb = await buildTestbed(opts, {
     mss: 1448, latencyUs: 20, jitterUs: 0, lossPpm: 0, tsoBytes: 65536,
@@ -22,6 +24,7 @@ export async function pair(o: NvmeTcpSetup = {}, seed = 1, onFabric?: (f: Fabric
   });
   const host = tb.machine('host');
   const target = tb.machine('target');
+  if (configure !== undefined) for (const m of [host, target]) configure(m);
   const id = setupNvmeTcp(target, host, o);
   expect(waitAttached(tb, host, id)).toBe(ATTACH.READY);
   return { tb, host, target, id };

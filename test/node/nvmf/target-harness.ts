@@ -22,7 +22,7 @@ import {
 export const QP = {
   qid: 0, state: 1, tcpState: 2, recvState: 3, resourceCount: 4, outstanding: 5, cntlid: 6, stateCbPending: 7,
   termReqs: 8, lastFes: 9, delayed: 10, invariantViolations: 11, hdgstErrors: 12, ddgstErrors: 13,
-  pduWorking: 14, inGroup: 15, leaked: 16, hdgst: 17, ddgst: 18,
+  pduWorking: 14, inGroup: 15, leaked: 16, hdgst: 17, ddgst: 18, recvBufSize: 19, pipeBytes: 20,
 } as const;
 
 /** spdk_wasm_nvmf_tcp_req_field numbers. */
@@ -274,6 +274,13 @@ export class TargetHarness {
 
   alive(c: Conn): boolean {
     return this.qpairs().includes(c.tq);
+  }
+
+  /** Host bytes the target has not consumed: still in the kernel, or read ahead into the
+   *  socket's receive pipe (posix) but not yet taken by the PDU machine. */
+  unconsumed(c: Conn): number {
+    const inPipe = this.alive(c) ? this.qf(c.tq, 'pipeBytes') : -1;
+    return this.kernel.unread(c.fd) + Math.max(0, inPipe);
   }
 
   qf(tq: TqPtr, f: keyof typeof QP): number {

@@ -16,7 +16,7 @@ export interface Call {
   fn: string;
   fd: number;
   flags?: number;
-  /** sendmsg: the iovecs and total length offered. */
+  /** sendmsg and readv: the iovecs and total length offered. */
   iov?: IoVec[];
   offered?: number;
   rc: unknown;
@@ -75,6 +75,11 @@ export class ScriptedKernel implements HostKernel {
 
   sendCalls(): Call[] {
     return this.calls.filter((c) => c.fn === 'sendmsg');
+  }
+
+  /** Data reads (readv, and recv/recvmsg without MSG_PEEK or MSG_ERRQUEUE, which log as readv). */
+  readCalls(): Call[] {
+    return this.calls.filter((c) => c.fn === 'readv');
   }
 
   errqueueReads(): Call[] {
@@ -152,10 +157,11 @@ export class ScriptedKernel implements HostKernel {
     return this.log('recvmsg', fd, { rc: 0, cmsg: { level: abi.SOL_IP, type: abi.IP_RECVERR, err: e } }, { flags });
   }
   readv(fd: number, iov: IoVec[]): number {
+    const offered = iov.reduce((s, v) => s + v.len, 0);
     const fixed = this.next('readv');
-    if (typeof fixed === 'number') return this.log('readv', fd, fixed);
+    if (typeof fixed === 'number') return this.log('readv', fd, fixed, { iov, offered });
     const q = this.rx.get(fd);
-    if (q === undefined || q.length === 0) return this.log('readv', fd, -abi.EAGAIN);
+    if (q === undefined || q.length === 0) return this.log('readv', fd, -abi.EAGAIN, { iov, offered });
     let n = 0;
     for (const v of iov) {
       let off = 0;
@@ -169,7 +175,7 @@ export class ScriptedKernel implements HostKernel {
         else q[0] = head.subarray(take);
       }
     }
-    return this.log('readv', fd, n);
+    return this.log('readv', fd, n, { iov, offered });
   }
   recv(fd: number, buf: IoVec, flags: number): number {
     const q = this.rx.get(fd);

@@ -33,7 +33,11 @@ export const REQ_FIELD = {
 } as const;
 /** What a test request's completion callback does (spdk_wasm_req_set_on_complete). */
 export const ON_COMPLETE = { record: 0, flush: 1, requeue: 2 } as const;
-export const SOCK_FIELD = { sendmsgIdx: 0, zcopy: 1, queuedIovcnt: 2, queued: 3, pending: 4, fd: 5, closed: 6, cbCnt: 7 } as const;
+export const SOCK_FIELD = {
+  sendmsgIdx: 0, zcopy: 1, queuedIovcnt: 2, queued: 3, pending: 4, fd: 5, closed: 6, cbCnt: 7,
+  // The receive pipe (pipeBytes is UINT32_MAX without a pipe).
+  recvBufSz: 8, pipeBytes: 9, pipeHasData: 10, socketHasData: 11, onSocksWithData: 12,
+} as const;
 export const LIST = { none: 0, queued: 1, pending: 2 } as const;
 
 export type Sock = Ptr<'spdk_sock'>;

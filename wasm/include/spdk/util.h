@@ -25,6 +25,11 @@
 
 #define SPDK_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 
+/* Copies the bytes described by siov into diov, piece by piece, until either list ends or
+ * reaches a zero-length element (as upstream's iovec iterator, which stops there). Returns the
+ * bytes copied. The two may not overlap. */
+size_t spdk_iovcpy(struct iovec *siov, size_t siovcnt, struct iovec *diov, size_t diovcnt);
+
 /* The current time as RFC 3339 UTC ("1970-01-01T00:00:05Z"); -ENOSPC if buf is too small.
  * The time is the virtual clock's (lib/util/time.c). */
 int spdk_current_utc_time_rfc3339(char *buf, size_t buf_size);

@@ -17,6 +17,8 @@
 #define NVME_TCP_PDU_H2C_MIN_DATA_SIZE	4096
 #define NVME_TCP_HPDA_DEFAULT		0
 #define NVME_TCP_MAX_R2T_DEFAULT	1
+/* How many of the largest expected PDUs a qpair's socket receive pipe holds. */
+#define SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR	8
 
 /* The 4 digest bytes go on the wire least significant byte first. */
 #define MAKE_DIGEST_WORD(BUF, CRC32C) \

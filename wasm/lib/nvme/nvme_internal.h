@@ -206,7 +206,9 @@ int nvme_tcp_ctrlr_delete_io_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nv
 int nvme_tcp_qpair_submit_request(struct spdk_nvme_qpair *qpair, struct nvme_request *req);
 int32_t nvme_tcp_qpair_process_completions(struct spdk_nvme_qpair *qpair,
 		uint32_t max_completions);
-/* Evidence for the exported interface: fields of the TCP qpair (see spdk_wasm_nvme.c). */
+/* Evidence for the exported interface: fields of the TCP qpair (see spdk_wasm_nvme.c), and its
+ * socket (NULL when closed), whose receive pipe the interface reports. */
 int nvme_tcp_qpair_get_field(struct spdk_nvme_qpair *qpair, int field);
+struct spdk_sock *nvme_tcp_qpair_get_sock(struct spdk_nvme_qpair *qpair);
 
 #endif /* SPDK_NVME_INTERNAL_H */

@@ -541,6 +541,7 @@ nvme_tcp_icresp_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *pdu)
 {
 	struct spdk_nvme_tcp_ic_resp *ic_resp = &pdu->hdr.ic_resp;
 	uint32_t error_offset = 0;
+	int recv_buf_size;
 
 	if (ic_resp->pfv != 0) {
 		SPDK_ERRLOG("Expected ICResp PFV 0, got %u\n", ic_resp->pfv);
@@ -565,6 +566,22 @@ nvme_tcp_icresp_handle(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *pdu)
 	tqpair->flags.icresp_recv = 1;
 	SPDK_WASM_TRACE("nvme_tcp_icresp_handle", tqpair, tqpair->maxh2cdata, tqpair->cpda,
 			ic_resp->dgst.raw);
+
+	/* With the digests known, size the socket's receive pipe for several 4 KiB C2HData
+	 * PDUs (header, data, digests). */
+	recv_buf_size = 0x1000 + sizeof(struct spdk_nvme_tcp_c2h_data_hdr);
+	if (tqpair->flags.host_hdgst_enable) {
+		recv_buf_size += SPDK_NVME_TCP_DIGEST_LEN;
+	}
+	if (tqpair->flags.host_ddgst_enable) {
+		recv_buf_size += SPDK_NVME_TCP_DIGEST_LEN;
+	}
+	if (spdk_sock_set_recvbuf(tqpair->sock, recv_buf_size * SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR) < 0) {
+		/* Not fatal: reads then go to the kernel one by one. */
+		SPDK_WARNLOG("Unable to allocate enough memory for receive buffer on tqpair=%p with size=%d\n",
+			     tqpair, recv_buf_size);
+	}
+
 	nvme_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY);
 	/* The ICReq write must have completed too before the Connect goes out. */
 	if (tqpair->flags.icreq_send_ack) {
@@ -1363,4 +1380,10 @@ nvme_tcp_qpair_get_field(struct spdk_nvme_qpair *qpair, int field)
 	case 17: return tqpair->sock != NULL;
 	default: return -EINVAL;
 	}
+}
+
+struct spdk_sock *
+nvme_tcp_qpair_get_sock(struct spdk_nvme_qpair *qpair)
+{
+	return nvme_tcp_qpair(qpair)->sock;
 }

@@ -33,6 +33,7 @@
 #include "nvmf_internal.h"
 #include "tcp_internal.h"
 
+#define MIN_SOCK_PIPE_SIZE			1024
 #define SPDK_NVMF_DEFAULT_ACCEPT_POLL_RATE_US	10000
 #define NVMF_TCP_MAX_ADMIN_ICD_SIZE		8192
 
@@ -360,6 +361,7 @@ nvmf_tcp_icreq_handle(struct spdk_nvmf_tcp_transport *ttransport,
 	struct spdk_nvme_tcp_ic_req *ic_req = &pdu->hdr.ic_req;
 	struct nvme_tcp_pdu *rsp_pdu;
 	struct spdk_nvme_tcp_ic_resp *ic_resp;
+	int rc;
 
 	if (ic_req->pfv != 0) {
 		SPDK_ERRLOG("Expected ICReq PFV %u, got %u\n", 0u, ic_req->pfv);
@@ -374,8 +376,24 @@ nvmf_tcp_icreq_handle(struct spdk_nvmf_tcp_transport *ttransport,
 		return;
 	}
 	tqpair->maxr2t = ic_req->maxr2t + 1;
+	/* recv_buf_size counted both digests; take out the ones the host leaves off. */
 	tqpair->host_hdgst_enable = ic_req->dgst.bits.hdgst_enable ? true : false;
+	if (!tqpair->host_hdgst_enable) {
+		tqpair->recv_buf_size -= SPDK_NVME_TCP_DIGEST_LEN * SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR;
+	}
 	tqpair->host_ddgst_enable = ic_req->dgst.bits.ddgst_enable ? true : false;
+	if (!tqpair->host_ddgst_enable) {
+		tqpair->recv_buf_size -= SPDK_NVME_TCP_DIGEST_LEN * SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR;
+	}
+
+	tqpair->recv_buf_size = spdk_max(tqpair->recv_buf_size, MIN_SOCK_PIPE_SIZE);
+	rc = spdk_sock_set_recvbuf(tqpair->sock, tqpair->recv_buf_size);
+	if (rc < 0) {
+		/* Not fatal. */
+		SPDK_WARNLOG("spdk_sock_set_recvbuf() failed, rc %d: no receive buffer of %d bytes "
+			     "for tqpair=%p\n", rc, tqpair->recv_buf_size, tqpair);
+	}
+
 	tqpair->cpda = spdk_min(ic_req->hpda, SPDK_NVME_TCP_CPDA_MAX);
 
 	rsp_pdu = tqpair->mgmt_pdu;
@@ -1411,6 +1429,11 @@ nvmf_tcp_qpair_init_mem_resource(struct spdk_nvmf_tcp_qpair *tqpair)
 	}
 	tqpair->mgmt_pdu = &tqpair->pdus[i];
 	tqpair->mgmt_pdu->qpair = tqpair;
+
+	/* Room for SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR capsules with full in-capsule data and both
+	 * digests; the ICReq handler sizes the socket's receive pipe from it. */
+	tqpair->recv_buf_size = (opts->in_capsule_data_size + sizeof(struct spdk_nvme_tcp_cmd) +
+				 2 * SPDK_NVME_TCP_DIGEST_LEN) * SPDK_NVMF_TCP_RECV_BUF_SIZE_FACTOR;
 	return 0;
 }
 

@@ -102,6 +102,10 @@ struct spdk_nvmf_tcp_qpair {
 	uint16_t				resource_count;
 	uint32_t				state_cntr[TCP_REQUEST_NUM_STATES];
 
+	/* Size asked for the socket's receive pipe: set in init_mem_resource, reduced for the
+	 * digests the ICReq leaves off. */
+	int					recv_buf_size;
+
 	uint32_t				maxr2t;
 	bool					host_hdgst_enable;
 	bool					host_ddgst_enable;

@@ -1,12 +1,22 @@
 /* module/sock/posix: the kernel-socket implementation of the sock layer, including the
- * MSG_ZEROCOPY send path (_sock_flush) and the error-queue reader (_sock_check_zcopy).
+ * MSG_ZEROCOPY send path (_sock_flush), the error-queue reader (_sock_check_zcopy) and the
+ * receive pipe.
  *
- * Modelled on SPDK v25.01 (before a1f20e789f). Differences from upstream, on purpose:
- * - No receive pipe: posix_sock_readv reads straight into the caller's iovecs, which is
- *   upstream's own path when enable_recv_pipe is off. Receive-side batching does not change
- *   what the send path or the error queue do.
- * - No ssl impl, no placement-id map (placement_id is always -1, i.e. PLACEMENT_NONE).
- * - _sock_flush returns HEAD's values (0 / -EAGAIN / -errno), see its comment. */
+ * Modelled on SPDK v25.01 (before a1f20e789f).
+ *
+ * The receive pipe is upstream's: once spdk_sock_set_recvbuf sizes it (enable_recv_pipe on),
+ * a read of less than MIN_SOCK_PIPE_SIZE with the pipe empty fills it with one kernel readv and
+ * is served from it, larger reads with the pipe empty go straight to the caller's buffers, and
+ * a group poll keeps returning a socket while its pipe holds bytes (socks_with_data), with or
+ * without a new epoll event.
+ *
+ * Differences from upstream, on purpose:
+ * - No pipe groups: upstream lends the buffers of empty pipes to a per-sock-group pool
+ *   (spdk_pipe_group); here each pipe keeps its own buffer. What a reader gets is the same.
+ * - No ssl impl, no placement-id map (placement_id is always -1, i.e. PLACEMENT_NONE), no
+ *   recv_next (provided receive buffers).
+ * - _sock_flush returns HEAD's values (0 / -EAGAIN / -errno), see its comment; receive and
+ *   set_recvbuf errors are negative errno values too (with errno set), not -1. */
 #include "spdk/stdinc.h"
 
 /* Emscripten does not define __linux__ nor ship <linux/errqueue.h>; the port supplies it. */
@@ -16,6 +26,7 @@
 #include "spdk/fd.h"
 #include "spdk/log.h"
 #include "spdk/net.h"
+#include "spdk/pipe.h"
 #include "spdk/sock.h"
 #include "spdk/util.h"
 #include "spdk_internal/sock_module.h"
@@ -52,7 +63,12 @@ struct spdk_posix_sock {
 	/* Id the kernel gave to the last MSG_ZEROCOPY send (only zero-copy sends count). */
 	uint32_t		sendmsg_idx;
 
+	/* Receive pipe: small reads are served from one large kernel read buffered here. NULL
+	 * until spdk_sock_set_recvbuf sizes it (and always with enable_recv_pipe off). */
+	struct spdk_pipe	*recv_pipe;
 	int			recv_buf_sz;
+	/* On the group's socks_with_data list while either is set: bytes wait in the pipe, or
+	 * epoll reported the kernel socket readable and it has not been seen drained since. */
 	bool			pipe_has_data;
 	bool			socket_has_data;
 	/* SO_ZEROCOPY is on for this socket. */
@@ -201,6 +217,75 @@ posix_sock_getaddr(struct spdk_sock *_sock, char *saddr, int slen, uint16_t *spo
 	return spdk_net_getaddr(sock->fd, saddr, slen, sport, caddr, clen, cport);
 }
 
+/* Gives the socket a receive pipe of sz bytes, or resizes it keeping the bytes it holds (in
+ * order). sz 0 frees the pipe. A pipe cannot shrink below what it holds (-EINVAL). */
+static int
+posix_sock_alloc_pipe(struct spdk_posix_sock *sock, int sz)
+{
+	uint8_t *new_buf;
+	struct spdk_pipe *new_pipe;
+	struct iovec siov[2];
+	struct iovec diov[2];
+	int sbytes;
+	ssize_t bytes;
+	int rc;
+
+	if (sock->recv_buf_sz == sz) {
+		return 0;
+	}
+
+	/* As upstream, freeing leaves recv_buf_sz (and pipe_has_data) as they were: a later
+	 * request for the old size finds recv_buf_sz equal and gets no pipe back. */
+	if (sz == 0) {
+		free(spdk_pipe_destroy(sock->recv_pipe));
+		sock->recv_pipe = NULL;
+		return 0;
+	} else if (sz < MIN_SOCK_PIPE_SIZE) {
+		/* Upstream returns -1 here; a negative errno is what callers in this tree expect. */
+		SPDK_ERRLOG("The size of the pipe must be larger than %d\n", MIN_SOCK_PIPE_SIZE);
+		return -EINVAL;
+	}
+
+	rc = posix_memalign((void **)&new_buf, 64, sz);
+	if (rc != 0) {
+		SPDK_ERRLOG("socket recv buf allocation failed\n");
+		return -ENOMEM;
+	}
+	memset(new_buf, 0, sz);
+
+	new_pipe = spdk_pipe_create(new_buf, sz);
+	if (new_pipe == NULL) {
+		SPDK_ERRLOG("socket pipe allocation failed\n");
+		free(new_buf);
+		return -ENOMEM;
+	}
+
+	if (sock->recv_pipe != NULL) {
+		/* Move what the old pipe holds to the front of the new one. */
+		sbytes = spdk_pipe_reader_get_buffer(sock->recv_pipe, sock->recv_buf_sz, siov);
+		if (sbytes > sz) {
+			free(spdk_pipe_destroy(new_pipe));
+			return -EINVAL;
+		}
+
+		sbytes = spdk_pipe_writer_get_buffer(new_pipe, sz, diov);
+		assert(sbytes == sz);
+
+		bytes = spdk_iovcpy(siov, 2, diov, 2);
+		/* With nothing buffered this commits 0 bytes to the empty new pipe, which marks it
+		 * full (spdk_pipe_writer_advance): upstream does the same. */
+		spdk_pipe_writer_advance(new_pipe, bytes);
+
+		free(spdk_pipe_destroy(sock->recv_pipe));
+	}
+
+	SPDK_WASM_TRACE("posix_sock_alloc_pipe", sock, sock->recv_buf_sz, sz,
+			spdk_pipe_reader_bytes_available(new_pipe));
+	sock->recv_buf_sz = sz;
+	sock->recv_pipe = new_pipe;
+	return 0;
+}
+
 static int
 posix_sock_set_recvbuf(struct spdk_sock *_sock, int sz)
 {
@@ -218,8 +303,13 @@ posix_sock_set_recvbuf(struct spdk_sock *_sock, int sz)
 		return -ENOTCONN;
 	}
 
-	/* No receive pipe to resize (see the file comment); only the kernel buffer. */
-	sock->recv_buf_sz = sz;
+	/* The pipe takes sz as asked; the kernel buffer is only ever raised to it. */
+	if (_sock->impl_opts.enable_recv_pipe) {
+		rc = posix_sock_alloc_pipe(sock, sz);
+		if (rc) {
+			return rc;
+		}
+	}
 
 	min_size = spdk_max(MIN_SO_RCVBUF_SIZE, _sock->impl_opts.recv_buf_size);
 	if (sz < min_size) {
@@ -636,6 +726,10 @@ posix_sock_close(struct spdk_sock *_sock)
 		close(sock->fd);
 	}
 
+	/* spdk_sock_close() refused a socket still in a group, so it is on no socks_with_data
+	 * list; bytes left in the pipe go with it. */
+	free(spdk_pipe_destroy(sock->recv_pipe));
+
 	SPDK_WASM_TRACE("posix_sock_close", sock, sock->fd, 0, 0);
 	free(sock);
 	return 0;
@@ -922,27 +1016,146 @@ posix_sock_flush(struct spdk_sock *sock)
 
 /* ---- receive ---- */
 
+/* Copies up to the caller's iovecs' worth from the pipe. -EAGAIN when the pipe is empty.
+ * Draining it takes the socket off socks_with_data unless the kernel socket may hold more. */
 static ssize_t
-posix_sock_readv(struct spdk_sock *_sock, struct iovec *iov, int iovcnt)
+posix_sock_recv_from_pipe(struct spdk_posix_sock *sock, struct iovec *diov, int diovcnt)
 {
-	struct spdk_posix_sock *sock = __posix_sock(_sock);
-	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->base.group_impl);
+	struct iovec siov[2];
+	int sbytes;
+	ssize_t bytes;
+	struct spdk_posix_sock_group_impl *group;
+
+	sbytes = spdk_pipe_reader_get_buffer(sock->recv_pipe, sock->recv_buf_sz, siov);
+	if (sbytes < 0) {
+		return -EINVAL;
+	} else if (sbytes == 0) {
+		return -EAGAIN;
+	}
+
+	bytes = spdk_iovcpy(siov, 2, diov, diovcnt);
+	if (bytes == 0) {
+		/* Only a caller's iovec list that starts empty gets here. */
+		return -EINVAL;
+	}
+
+	spdk_pipe_reader_advance(sock->recv_pipe, bytes);
+
+	if (spdk_pipe_reader_bytes_available(sock->recv_pipe) == 0) {
+		assert(sock->pipe_has_data == true);
+
+		group = __posix_group_impl(sock->base.group_impl);
+		if (group && !sock->socket_has_data) {
+			TAILQ_REMOVE(&group->socks_with_data, sock, link);
+		}
+
+		sock->pipe_has_data = false;
+	}
+
+	return bytes;
+}
+
+/* One kernel read of as much as the pipe has room for (two iovecs when the free space
+ * wraps). Called only with the pipe empty. Returns the bytes read, 0 at end of stream, or a
+ * negative errno. */
+static inline ssize_t
+posix_sock_read(struct spdk_posix_sock *sock)
+{
+	struct iovec iov[2];
+	int bytes_avail, bytes_recvd;
+	struct spdk_posix_sock_group_impl *group;
 	int rc;
 
-	rc = posix_connect_poller(sock);
-	if (rc < 0) {
-		errno = -rc;
+	rc = spdk_pipe_writer_get_buffer(sock->recv_pipe, sock->recv_buf_sz, iov);
+	if (rc <= 0) {
 		return rc;
 	}
 
-	/* Upstream's no-pipe path: read straight into the caller's buffers. Level-triggered
-	 * epoll reports the socket again if data remains. */
-	if (group && sock->socket_has_data) {
+	bytes_avail = rc;
+
+	rc = posix_readv(sock, iov, 2);
+	assert(sock->pipe_has_data == false);
+	if (rc <= 0) {
+		/* An error or the end of the stream: nothing more to read from the kernel until
+		 * epoll says otherwise. */
+		if (sock->base.group_impl && sock->socket_has_data) {
+			group = __posix_group_impl(sock->base.group_impl);
+			TAILQ_REMOVE(&group->socks_with_data, sock, link);
+		}
+
 		sock->socket_has_data = false;
-		TAILQ_REMOVE(&group->socks_with_data, sock, link);
+		return rc;
 	}
 
-	rc = posix_readv(sock, iov, iovcnt);
+	bytes_recvd = rc;
+	spdk_pipe_writer_advance(sock->recv_pipe, bytes_recvd);
+
+	/* In a group, reads come only after epoll reported the socket (or from pipe data). */
+	assert(sock->base.group_impl == NULL || sock->socket_has_data == true);
+
+	sock->pipe_has_data = true;
+	if (bytes_recvd < bytes_avail) {
+		/* The kernel gave less than there was room for: it has nothing more right now. */
+		sock->socket_has_data = false;
+	}
+
+	return bytes_recvd;
+}
+
+static ssize_t
+_posix_sock_readv(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt)
+{
+	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->base.group_impl);
+	int rc, i;
+	size_t len;
+
+	rc = posix_connect_poller(sock);
+	if (rc < 0) {
+		return rc;
+	}
+
+	if (sock->recv_pipe == NULL) {
+		/* No pipe: straight into the caller's buffers. Level-triggered epoll reports the
+		 * socket again if data remains. */
+		assert(sock->pipe_has_data == false);
+		if (group && sock->socket_has_data) {
+			sock->socket_has_data = false;
+			TAILQ_REMOVE(&group->socks_with_data, sock, link);
+		}
+
+		return posix_readv(sock, iov, iovcnt);
+	}
+
+	/* A socket outside a group is not epolled, so it may always have data; one in a group
+	 * is read from the kernel only after epoll said so. */
+	if (!sock->pipe_has_data && (group == NULL || sock->socket_has_data)) {
+		len = 0;
+		for (i = 0; i < iovcnt; i++) {
+			len += iov[i].iov_len;
+		}
+
+		/* A large read with nothing buffered gains nothing from the pipe: read straight
+		 * into the caller's buffers (whether that drained the kernel is not looked at). */
+		if (len >= MIN_SOCK_PIPE_SIZE) {
+			return posix_readv(sock, iov, iovcnt);
+		}
+
+		/* Otherwise fill the pipe with one big read and serve from it. */
+		rc = posix_sock_read(sock);
+		if (rc <= 0) {
+			return rc;
+		}
+	}
+
+	return posix_sock_recv_from_pipe(sock, iov, iovcnt);
+}
+
+static ssize_t
+posix_sock_readv(struct spdk_sock *_sock, struct iovec *iov, int iovcnt)
+{
+	ssize_t rc;
+
+	rc = _posix_sock_readv(__posix_sock(_sock), iov, iovcnt);
 	if (rc < 0) {
 		errno = -rc;
 	}
@@ -1126,6 +1339,15 @@ posix_sock_group_impl_add_sock(struct spdk_sock_group_impl *_group, struct spdk_
 	rc = epoll_ctl(group->fd, EPOLL_CTL_ADD, sock->fd, &event);
 	if (rc < 0) {
 		return -errno;
+	}
+
+	/* Moved here from another group with bytes still in its pipe: epoll will not report
+	 * those, so the list has to. */
+	if (spdk_unlikely(sock->recv_pipe != NULL &&
+			  spdk_pipe_reader_bytes_available(sock->recv_pipe) > 0)) {
+		sock->pipe_has_data = true;
+		sock->socket_has_data = false;
+		TAILQ_INSERT_TAIL(&group->socks_with_data, sock, link);
 	}
 
 	return 0;
@@ -1475,4 +1697,49 @@ void
 posix_sock_ut_set_sendmsg_idx(struct spdk_sock *sock, uint32_t idx)
 {
 	(__posix_sock(sock))->sendmsg_idx = idx;
+}
+
+/* Receive pipe state: recv_buf_sz, bytes in the pipe (-1 without a pipe), the two has-data
+ * flags, and whether the socket is on its group's socks_with_data list. */
+int
+posix_sock_ut_recv_buf_sz(struct spdk_sock *sock)
+{
+	return (__posix_sock(sock))->recv_buf_sz;
+}
+
+int
+posix_sock_ut_pipe_bytes(struct spdk_sock *sock)
+{
+	struct spdk_posix_sock *psock = __posix_sock(sock);
+
+	return psock->recv_pipe ? (int)spdk_pipe_reader_bytes_available(psock->recv_pipe) : -1;
+}
+
+bool
+posix_sock_ut_pipe_has_data(struct spdk_sock *sock)
+{
+	return (__posix_sock(sock))->pipe_has_data;
+}
+
+bool
+posix_sock_ut_socket_has_data(struct spdk_sock *sock)
+{
+	return (__posix_sock(sock))->socket_has_data;
+}
+
+bool
+posix_sock_ut_on_socks_with_data(struct spdk_sock *sock)
+{
+	struct spdk_posix_sock *psock = __posix_sock(sock), *p;
+	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->group_impl);
+
+	if (group == NULL) {
+		return false;
+	}
+	TAILQ_FOREACH(p, &group->socks_with_data, link) {
+		if (p == psock) {
+			return true;
+		}
+	}
+	return false;
 }

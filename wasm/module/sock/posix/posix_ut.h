@@ -14,5 +14,10 @@ uint32_t posix_sock_ut_sendmsg_idx(struct spdk_sock *sock);
 bool posix_sock_ut_zcopy(struct spdk_sock *sock);
 int posix_sock_ut_fd(struct spdk_sock *sock);
 void posix_sock_ut_set_sendmsg_idx(struct spdk_sock *sock, uint32_t idx);
+int posix_sock_ut_recv_buf_sz(struct spdk_sock *sock);
+int posix_sock_ut_pipe_bytes(struct spdk_sock *sock);
+bool posix_sock_ut_pipe_has_data(struct spdk_sock *sock);
+bool posix_sock_ut_socket_has_data(struct spdk_sock *sock);
+bool posix_sock_ut_on_socks_with_data(struct spdk_sock *sock);
 
 #endif
