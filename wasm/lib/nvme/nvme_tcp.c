@@ -98,7 +98,6 @@ struct nvme_tcp_qpair {
 	uint64_t				connect_timeout_tsc;
 	/* Completions reaped in the current process_completions call. */
 	uint32_t				reaped;
-	uint32_t				writes_queued;
 	uint8_t					term_req_data[SPDK_NVME_TCP_TERM_REQ_ERROR_DATA_MAX_SIZE];
 
 	/* Evidence counters. */
@@ -268,7 +267,6 @@ nvme_tcp_qpair_write_pdu(struct nvme_tcp_qpair *tqpair, struct nvme_tcp_pdu *pdu
 	SPDK_WASM_TRACE("nvme_tcp_qpair_write_pdu", tqpair, pdu->hdr.common.pdu_type,
 			pdu->hdr.common.plen, pdu->req ? ((struct nvme_tcp_req *)pdu->req)->cid : 0xffff);
 	TAILQ_INSERT_TAIL(&tqpair->send_queue, pdu, tailq);
-	tqpair->writes_queued++;
 	spdk_sock_writev_async(tqpair->sock, &pdu->sock_req);
 }
 
@@ -1025,23 +1023,18 @@ nvme_tcp_read_pdu(struct nvme_tcp_qpair *tqpair, uint32_t max_completions)
 	return NVME_TCP_PDU_IN_PROGRESS;
 }
 
-/* Sends what is queued (and whatever the completions of those sends queue in turn). */
+/* One flush per poll, before reading, as upstream does for a qpair outside a poll group: what the
+ * PDUs read in this poll queue (H2CData, the Connect, new commands from completion callbacks) goes
+ * out at the start of the next. */
 static int
 nvme_tcp_qpair_flush(struct nvme_tcp_qpair *tqpair)
 {
-	uint32_t before;
-	int rc, i;
+	int rc;
 
-	for (i = 0; i < 8; i++) {
-		before = tqpair->writes_queued;
-		rc = spdk_sock_flush(tqpair->sock);
-		if (rc < 0 && rc != -EAGAIN && errno != EAGAIN) {
-			SPDK_ERRLOG("Failed to flush tqpair=%p (%d): %s\n", tqpair, -rc, strerror(-rc));
-			return rc;
-		}
-		if (tqpair->writes_queued == before) {
-			break;
-		}
+	rc = spdk_sock_flush(tqpair->sock);
+	if (rc < 0 && rc != -EAGAIN && errno != EAGAIN) {
+		SPDK_ERRLOG("Failed to flush tqpair=%p (%d): %s\n", tqpair, -rc, strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -1132,11 +1125,6 @@ nvme_tcp_qpair_process_completions(struct spdk_nvme_qpair *qpair, uint32_t max_c
 			qpair->transport_failure_reason = SPDK_NVME_QPAIR_FAILURE_REMOTE;
 			goto fail;
 		}
-	}
-	/* Send what the PDUs just handled queued (H2CData, the Connect, ...). */
-	if (nvme_tcp_qpair_flush(tqpair) < 0) {
-		qpair->transport_failure_reason = SPDK_NVME_QPAIR_FAILURE_REMOTE;
-		goto fail;
 	}
 	if (tqpair->recv_state == NVME_TCP_PDU_RECV_STATE_ERROR) {
 		goto fail;
