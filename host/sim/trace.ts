@@ -60,7 +60,11 @@ export class TraceHash {
   }
 
   field(key: string, v: number | string | boolean): void {
-    const k = nameHash(key);
+    this.fieldHashed(nameHash(key), v);
+  }
+
+  /** field() with the key's name hash already known. */
+  fieldHashed(k: number, v: number | string | boolean): void {
     if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff) {
       this.word(k ^ v);
       return;
@@ -99,6 +103,12 @@ export interface TraceSource {
   fold(h: TraceHash): void;
 }
 
+interface EventShape {
+  evHash: number;
+  names: string[];
+  hashes: number[];
+}
+
 /** Records events, keeps the hash, and optionally keeps the events themselves (bounded). */
 export class Trace {
   private readonly hash = new TraceHash();
@@ -134,14 +144,42 @@ export class Trace {
   }
 
   record(e: TraceEvent): void {
+    this.recordAt(e.t, e.m, e.ev, e.f, e);
+  }
+
+  /** record() without building the event object unless someone takes it. */
+  recordAt(t: number, m: string, ev: string, f?: TraceEvent['f'], built?: TraceEvent): void {
     this.recorded++;
     const h = this.hash;
-    h.time(e.t);
-    h.word(eventKey(e.m, e.ev));
-    if (e.f !== undefined) {
-      for (const k in e.f) h.field(k, e.f[k]!);
+    const shape = this.shapeOf(ev);
+    h.time(t);
+    h.word(Math.imul(nameHash(m), 0x9e3779b1) ^ shape.evHash); // eventKey(m, ev)
+    if (f !== undefined) this.hashFields(shape, f);
+    if (this.wantsEvents) this.deliver(built ?? (f === undefined ? { t, m, ev } : { t, m, ev, f }));
+  }
+
+  /** Per event name: its hash, and its field keys' hashes in the order last seen. An event's
+   *  fields are written in a fixed order, so comparing keys (interned constants) replaces most
+   *  hash lookups. */
+  private readonly shapes = new Map<string, EventShape>();
+
+  private shapeOf(ev: string): EventShape {
+    let shape = this.shapes.get(ev);
+    if (shape === undefined) this.shapes.set(ev, (shape = { evHash: nameHash(ev), names: [], hashes: [] }));
+    return shape;
+  }
+
+  private hashFields(keys: EventShape, f: NonNullable<TraceEvent['f']>): void {
+    const h = this.hash;
+    let i = 0;
+    for (const k in f) {
+      if (keys.names[i] !== k) {
+        keys.names[i] = k;
+        keys.hashes[i] = nameHash(k);
+      }
+      h.fieldHashed(keys.hashes[i]!, f[k]!);
+      i++;
     }
-    this.deliver(e);
   }
 
   /** Hands an event a source has already hashed and counted to whoever takes events. */

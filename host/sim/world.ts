@@ -78,7 +78,7 @@ export class World {
   }
 
   record(machine: string, ev: string, f?: TraceEvent['f']): void {
-    this.trace.record(f === undefined ? { t: this.now, m: machine, ev } : { t: this.now, m: machine, ev, f });
+    this.trace.recordAt(this.now, machine, ev, f);
   }
 
   /**
