@@ -58,15 +58,15 @@ export class SendBuffer {
     return out;
   }
 
-  /** Reads the bytes of `pieces` now. A single owned piece is returned without copying. */
-  materialize(pieces: Piece[], len: number): Uint8Array {
+  /** The bytes of `pieces` without copying, when they are one piece of one owned copy. */
+  ownedView(pieces: Piece[]): Uint8Array | undefined {
     const p0 = pieces[0];
-    if (pieces.length === 1 && p0 !== undefined) {
-      const c = p0.chunk;
-      if (c.data !== undefined) return c.data.subarray(p0.from, p0.from + p0.n);
-      return this.memory.bytes().slice(c.addr + p0.from, c.addr + p0.from + p0.n);
-    }
-    const out = new Uint8Array(len);
+    if (pieces.length !== 1 || p0 === undefined || p0.chunk.data === undefined) return undefined;
+    return p0.chunk.data.subarray(p0.from, p0.from + p0.n);
+  }
+
+  /** Reads the bytes of `pieces` now (guest memory as it is at this moment) into `out`. */
+  copyPieces(pieces: Piece[], out: Uint8Array): Uint8Array {
     const mem = this.memory.bytes();
     let at = 0;
     for (const p of pieces) {

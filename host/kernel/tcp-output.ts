@@ -5,6 +5,7 @@ import { EMPTY_PAYLOAD, StaticFrame, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, typ
 import type { TcpSocket } from './tcp-socket.js';
 import type { Piece } from './send-buffer.js';
 import type { ZcRecord } from './zerocopy.js';
+import { takePayload } from '../net/payload-pool.js';
 import {
   DELACK_US, RTO_INIT_US, RTO_MAX_US, RTO_MIN_US, TCP_RETRIES2, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES,
   retriesTimeoutUs,
@@ -21,8 +22,16 @@ class DataFrame implements Frame {
     if (recs !== undefined) for (const r of recs) r.inflight++;
   }
 
+  pooled = false;
+
   materialize(): Uint8Array {
-    const b = this.s.sb.materialize(this.pieces, this.seg.len);
+    const sb = this.s.sb;
+    let b = sb.ownedView(this.pieces);
+    if (b === undefined) {
+      const pooled = takePayload(this.seg.len);
+      this.pooled = pooled !== undefined;
+      b = sb.copyPieces(this.pieces, pooled ?? new Uint8Array(this.seg.len));
+    }
     this.s.c.bytesOut += b.length;
     return b;
   }

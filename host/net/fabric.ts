@@ -78,7 +78,9 @@ export class Fabric {
   capture(dev: NetDev, seg: TcpSegment): void {
     if (this.listeners.length === 0) return;
     const link = dev.loopback ? dev.id : (dev.routes.get(seg.dst)?.name ?? `${dev.id}->?`);
-    const ev: CaptureEvent = { t: this.world.now, link, from: dev.id, seg };
+    // Listeners may keep the event: a pooled payload is reused once the segment has arrived.
+    const kept = seg.holds !== undefined && seg.holds > 0 ? { ...seg, payload: seg.payload.slice(), holds: 0 } : seg;
+    const ev: CaptureEvent = { t: this.world.now, link, from: dev.id, seg: kept };
     for (const fn of this.listeners) fn(ev);
   }
 }

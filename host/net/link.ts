@@ -2,7 +2,7 @@
  *  partition. Carrier loss on either NIC takes the link down. */
 import type { World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
-import { recordSegment, type TcpSegment } from './segment.js';
+import { recordSegment, releasePayload, type TcpSegment } from './segment.js';
 import type { NetDev } from './netdev.js';
 
 export interface LinkOptions {
@@ -93,9 +93,11 @@ export class Link {
       at = Math.max(at, this.lastArrival[dir]!);
       this.lastArrival[dir] = at;
     }
+    this.hold(seg);
     this.world.at(at, 'link.deliver', () => this.arrive(to, seg));
     if (this.rng.chance(this.duplicate)) {
       this.counters.duplicated++;
+      this.hold(seg);
       this.world.at(at + 1, 'link.deliver', () => this.arrive(to, seg));
     }
   }
@@ -107,14 +109,20 @@ export class Link {
     return undefined;
   }
 
+  /** Each scheduled arrival holds a pooled payload until it has been handled. */
+  private hold(seg: TcpSegment): void {
+    if (seg.holds !== undefined && seg.holds > 0) seg.holds++;
+  }
+
   private arrive(to: NetDev, seg: TcpSegment): void {
     if (!this.up) {
       this.drop(seg, this.partitioned ? 'partition' : 'down');
-      return;
+    } else {
+      this.counters.delivered++;
+      recordSegment(this.world, 'tcp.seg', seg);
+      to.receive(seg);
     }
-    this.counters.delivered++;
-    recordSegment(this.world, 'tcp.seg', seg);
-    to.receive(seg);
+    releasePayload(seg);
   }
 
   private drop(seg: TcpSegment, reason: string): void {

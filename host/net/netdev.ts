@@ -2,7 +2,7 @@
 import * as abi from '../gen/abi.js';
 import type { World } from '../sim/world.js';
 import type { ScheduledEvent } from '../sim/event-queue.js';
-import { EMPTY_PAYLOAD, HEADER_BYTES, recordSegment, type Frame, type TcpSegment } from './segment.js';
+import { EMPTY_PAYLOAD, HEADER_BYTES, recordSegment, releasePayload, type Frame, type TcpSegment } from './segment.js';
 import type { Fabric } from './fabric.js';
 import type { Link } from './link.js';
 
@@ -149,6 +149,7 @@ export class NetDev {
       }
       const payload = f.seg.len > 0 ? f.materialize() : EMPTY_PAYLOAD;
       f.seg.payload = payload;
+      f.seg.holds = f.pooled === true ? 1 : 0;
       this.counters.txFrames++;
       this.counters.txBytes += payload.length;
       this.fabric.capture(this, f.seg);
@@ -162,8 +163,9 @@ export class NetDev {
   private readonly onTxDone = (): void => {
     const f = this.current!;
     this.current = undefined;
-    this.forward(f.seg);
+    this.forward(f.seg); // a link that will deliver it takes its own holds on the payload
     f.release();
+    releasePayload(f.seg);
     this.startNext();
   };
 

@@ -1,5 +1,6 @@
 /** A TCP/IPv4 segment as it travels the emulated fabric, and the frame a NIC transmits. */
 import type { World } from '../sim/world.js';
+import { givePayload } from './payload-pool.js';
 
 /** TCP header flag bits (RFC 793 wire values, not a libc ABI constant). */
 export const TH_FIN = 0x01;
@@ -30,6 +31,19 @@ export interface TcpSegment {
   len: number;
   /** The payload bytes; filled when the NIC starts transmitting (lazy zero copy, decision 6). */
   payload: Uint8Array;
+  /** Deliveries (the NIC, then each scheduled arrival) still holding a payload taken from the
+   *  pool (payload-pool.ts); undefined or 0 when the payload is not pooled. Read the payload only
+   *  while holding it: it goes back to the pool at the last releasePayload. */
+  holds?: number;
+}
+
+/** Drops one hold on a pooled payload; the last one returns it to the pool. */
+export function releasePayload(seg: TcpSegment): void {
+  if (seg.holds === undefined || seg.holds === 0) return;
+  if (--seg.holds === 0) {
+    givePayload(seg.payload);
+    seg.payload = EMPTY_PAYLOAD; // a late reader sees a length mismatch, not another frame's bytes
+  }
 }
 
 /** What a NIC queues. `materialize` runs when transmission starts (and reads guest memory for
@@ -37,6 +51,8 @@ export interface TcpSegment {
 export interface Frame {
   readonly seg: TcpSegment;
   materialize(): Uint8Array;
+  /** True once materialize() returned a buffer from the payload pool. */
+  readonly pooled?: boolean;
   release(): void;
 }
 

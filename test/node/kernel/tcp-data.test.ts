@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
+import { payloadPool } from '../../../host/net/payload-pool.js';
 import { connectPair, drain, fill, firstDiff, makeNet, pattern, runFor, runUntil } from './net-harness.js';
 
 const NODELAY: [number, number, number] = [abi.IPPROTO_TCP, abi.TCP_NODELAY, 1];
@@ -114,12 +115,16 @@ describe('TCP data transfer', () => {
     expect(firstDiff(all, data)).toBe(-1);
   });
 
-  it('random loss, duplication and reordering still deliver the exact byte stream', () => {
+  it.each([
+    ['copied', 0],
+    ['MSG_ZEROCOPY (pooled frame payloads)', abi.MSG_ZEROCOPY],
+  ] as const)('random loss, duplication and reordering still deliver the exact byte stream, %s', (_, flags) => {
+    const before = { ...payloadPool };
     const net = makeNet(15, { latencyUs: 30, jitterUs: 20, loss: 0.05, duplicate: 0.05, reorder: 0.05 }, { mss: 1000 });
-    const { c, s } = connectPair(net, 4420, [[abi.SOL_SOCKET, abi.SO_SNDBUF, 1 << 20], NODELAY]);
+    const { c, s } = connectPair(net, 4420, [[abi.SOL_SOCKET, abi.SO_SNDBUF, 1 << 20], [abi.SOL_SOCKET, abi.SO_ZEROCOPY, 1], NODELAY]);
     const data = pattern(200_000, 4);
     fill(net.memIni, 0, data);
-    expect(net.ini.sendmsg(c, [{ base: 0, len: 200_000 }], 0)).toBe(200_000);
+    expect(net.ini.sendmsg(c, [{ base: 0, len: 200_000 }], flags)).toBe(200_000);
     const parts: Uint8Array[] = [];
     let got = 0;
     runUntil(net, () => {
@@ -140,6 +145,10 @@ describe('TCP data transfer', () => {
     expect(net.link.counters.dropped).toBeGreaterThan(0);
     expect(net.link.counters.duplicated).toBeGreaterThan(0);
     expect(net.link.counters.reordered).toBeGreaterThan(0);
+    // Every pooled payload went back once its last (possibly duplicated) delivery was handled.
+    runFor(net, 1_000_000);
+    expect(payloadPool.taken > before.taken).toBe(flags !== 0);
+    expect(payloadPool.live).toBe(before.live);
   });
 
   it('MSG_PEEK leaves the data queued', () => {
