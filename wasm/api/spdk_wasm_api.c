@@ -44,8 +44,8 @@ spdk_wasm_init(void)
 
 SPDK_WASM_API double spdk_wasm_next_deadline_us(void);
 
-/* Poll every SPDK thread once. 1 if any did work, else 0. Leaves the next timed poller's due time
- * in g_spdk_wasm_clock, so the host learns it without a second call. */
+/* Poll every SPDK thread once. 1 if any did work (or queued a socket write), else 0. Leaves the
+ * next timed poller's due time in g_spdk_wasm_clock, so the host learns it without a second call. */
 SPDK_WASM_API int
 spdk_wasm_poll_once(void)
 {
@@ -53,11 +53,16 @@ spdk_wasm_poll_once(void)
 	uint64_t now = spdk_get_ticks();
 	int busy = 0;
 
+	g_spdk_wasm_sock_queued = false;
 	for (thread = spdk_thread_get_first(); thread != NULL; thread = next) {
 		next = spdk_thread_get_next(thread);
 		if (spdk_thread_poll(thread, 0, now) > 0) {
 			busy = 1;
 		}
+	}
+	/* Writes queued in this poll go out on the reactor's next iteration: poll again at once. */
+	if (g_spdk_wasm_sock_queued) {
+		busy = 1;
 	}
 	g_spdk_wasm_clock.next_deadline_us = spdk_wasm_next_deadline_us();
 	return busy;

@@ -115,6 +115,12 @@ static void __attribute__((constructor)) net_impl_register_default_##name(void) 
 	spdk_sock_set_default_impl(SPDK_STRINGIFY(name)); \
 }
 
+/* Not upstream: set whenever a request is queued. A request queued during a poll (from a
+ * completion callback, or after the poll group's flush) is flushed by the next reactor iteration,
+ * microseconds later upstream; the wasm driver reads this to poll again at once instead of
+ * waiting for the next event (wasm/api/spdk_wasm_api.c). */
+extern bool g_spdk_wasm_sock_queued;
+
 static inline void
 spdk_sock_request_queue(struct spdk_sock *sock, struct spdk_sock_request *req)
 {
@@ -133,6 +139,7 @@ spdk_sock_request_queue(struct spdk_sock *sock, struct spdk_sock_request *req)
 	req->internal.curr_list = &sock->queued_reqs;
 #endif
 	sock->queued_iovcnt += req->iovcnt;
+	g_spdk_wasm_sock_queued = true;
 }
 
 static inline void

@@ -25,6 +25,7 @@
 	(offsetof(struct spdk_sock_opts, field) + sizeof((opts)->field) <= (opts)->opts_size)
 
 static STAILQ_HEAD(, spdk_net_impl) g_net_impls = STAILQ_HEAD_INITIALIZER(g_net_impls);
+bool g_spdk_wasm_sock_queued;
 static struct spdk_net_impl *g_default_impl;
 
 static int
