@@ -12,6 +12,7 @@ import { loadVariant } from '../host/spdk/node-loader.js';
 /** bdevperf workloads (wasm/api/spdk_wasm_nvme.c) and counters used here. */
 const WORKLOAD = { randread: 1, write: 5 } as const;
 const COUNTER = { completed: 1, failed: 2 } as const;
+const WARMUP_MS = 1500;
 
 async function one(workload: keyof typeof WORKLOAD, ioSize: number, qd: number, ioCount: number): Promise<Record<string, number>> {
   const opts = { variant: 'patched' as const, flavor: 'release' as const, seed: 1, params: {}, load: loadVariant };
@@ -51,13 +52,15 @@ export async function nvmeFigures(progress: (s: string) => void): Promise<Record
     ['write128k.qd32', 'write', 131072, 32, 1000],
   ] as const) {
     progress(`nvme: ${name}`);
-    // A full-size warm-up run lets the JIT settle (the first run is ~40 % slower); then the
-    // median of three.
-    await one(workload, size, qd, count);
+    // Full-size warm-up runs for at least WARMUP_MS of wall time let the JIT settle (the first
+    // runs are up to 40 % slower, more when this workload comes first); then the median of five.
+    const warm = performance.now();
+    do await one(workload, size, qd, count);
+    while (performance.now() - warm < WARMUP_MS);
     const runs: Record<string, number>[] = [];
-    for (let i = 0; i < 3; i++) runs.push(await one(workload, size, qd, count));
+    for (let i = 0; i < 5; i++) runs.push(await one(workload, size, qd, count));
     runs.sort((a, b) => a['simulatedIopsPerWallSecond']! - b['simulatedIopsPerWallSecond']!);
-    out[name] = { ...runs[1]!, runs: runs.map((r) => r['simulatedIopsPerWallSecond']!) };
+    out[name] = { ...runs[2]!, runs: runs.map((r) => r['simulatedIopsPerWallSecond']!) };
   }
   progress('nvme: tcp-zcopy-disconnect --long-run (tcp_retries2, ~924 s virtual)');
   const runs: number[] = [];

@@ -5,8 +5,15 @@ export interface ScheduledEvent {
   readonly label: string;
   readonly run: () => void;
   cancelled: boolean;
+  /** Index in the heap while queued, -1 once popped or removed. */
+  pos: number;
 }
 
+/**
+ * A binary min-heap that knows where each event sits, so a cancelled event leaves at once:
+ * TCP re-arms and clears timers all the time, and cancelled events left in place until due
+ * (40 ms for a delayed ACK) made the heap a hundred times larger than what is live.
+ */
 export class EventQueue {
   private heap: ScheduledEvent[] = [];
   private nextSeq = 0;
@@ -16,59 +23,80 @@ export class EventQueue {
   }
 
   push(at: number, label: string, run: () => void): ScheduledEvent {
-    const ev: ScheduledEvent = { at, seq: this.nextSeq++, label, run, cancelled: false };
+    const ev: ScheduledEvent = { at, seq: this.nextSeq++, label, run, cancelled: false, pos: this.heap.length };
+    this.heap.push(ev);
+    this.siftUp(ev);
+    return ev;
+  }
+
+  /** Takes a queued event out (cancel). */
+  remove(ev: ScheduledEvent): void {
+    ev.cancelled = true;
+    const i = ev.pos;
+    if (i < 0) return;
+    ev.pos = -1;
+    const last = this.heap.pop()!;
+    if (last === ev) return;
+    // The last event fills the hole; it may belong above or below it.
+    this.heap[i] = last;
+    last.pos = i;
+    if (i > 0 && before(last, this.heap[(i - 1) >> 1]!)) this.siftUp(last);
+    else this.siftDown(last);
+  }
+
+  /** Time of the earliest event, or Infinity. */
+  peekTime(): number {
+    return this.heap.length > 0 ? this.heap[0]!.at : Infinity;
+  }
+
+  /** Removes and returns the earliest event due at or before `now`. */
+  popDue(now: number): ScheduledEvent | undefined {
+    const top = this.heap[0];
+    if (top === undefined || top.at > now) return undefined;
+    top.pos = -1;
+    const last = this.heap.pop()!;
+    if (last !== top) {
+      this.heap[0] = last;
+      last.pos = 0;
+      this.siftDown(last);
+    }
+    return top;
+  }
+
+  /** Moves `ev` up from its position by moving parents into the hole. */
+  private siftUp(ev: ScheduledEvent): void {
     const h = this.heap;
-    // Sift up by moving parents into the hole, then drop the event where the hole stops.
-    let i = h.length;
-    h.push(ev);
+    let i = ev.pos;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p]!;
       if (!before(ev, parent)) break;
       h[i] = parent;
+      parent.pos = i;
       i = p;
     }
     h[i] = ev;
-    return ev;
+    ev.pos = i;
   }
 
-  /** Time of the earliest live event, or Infinity. */
-  peekTime(): number {
-    this.dropCancelled();
-    return this.heap.length > 0 ? this.heap[0]!.at : Infinity;
-  }
-
-  /** Removes and returns the earliest live event due at or before `now`. */
-  popDue(now: number): ScheduledEvent | undefined {
-    this.dropCancelled();
-    const top = this.heap[0];
-    if (top === undefined || top.at > now) return undefined;
-    this.popTop();
-    return top;
-  }
-
-  private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.popTop();
-  }
-
-  private popTop(): void {
+  /** Moves `ev` down from its position by moving the earlier child into the hole. */
+  private siftDown(ev: ScheduledEvent): void {
     const h = this.heap;
-    const last = h.pop()!;
     const n = h.length;
-    if (n === 0) return;
-    // Sift `last` down from the root's hole.
-    let i = 0;
+    let i = ev.pos;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const c = r < n && before(h[r]!, h[l]!) ? r : l;
       const child = h[c]!;
-      if (!before(child, last)) break;
+      if (!before(child, ev)) break;
       h[i] = child;
+      child.pos = i;
       i = c;
     }
-    h[i] = last;
+    h[i] = ev;
+    ev.pos = i;
   }
 }
 

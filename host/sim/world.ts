@@ -74,7 +74,7 @@ export class World {
   }
 
   cancel(ev: ScheduledEvent | undefined): void {
-    if (ev !== undefined) ev.cancelled = true;
+    if (ev !== undefined) this.queue.remove(ev);
   }
 
   record(machine: string, ev: string, f?: TraceEvent['f']): void {
