@@ -1,70 +1,75 @@
 /** Received bytes: the in-order queue the reader drains, and out-of-order segments held until
- *  the gap before them fills. Both keep copies: arrived payloads are not theirs to keep. */
+ *  the gap before them fills (as copies: that path is rare). */
 import type { IoVec } from './host-kernel.js';
 import { copyRange } from './iov.js';
+import { releasePayload, type TcpSegment } from '../net/segment.js';
 
-/** In-order received bytes, copied into a ring the socket owns (an arrived frame's payload goes
- *  back to the payload pool once the segment is handled). Grows to what is queued, which the
- *  receive window bounds. */
+/** In-order received bytes, as the arrived payloads themselves. A pooled payload (see
+ *  host/net/payload-pool.ts) is held until the reader has taken all of it. */
 export class RecvQueue {
-  private ring = new Uint8Array(0);
-  /** Ring offset of the first unread byte. */
+  private q: Uint8Array[] = [];
+  /** The segment whose pooled payload q[i] is part of, when it holds one. */
+  private owners: (TcpSegment | undefined)[] = [];
   private head = 0;
+  /** Bytes of q[head] already read. */
+  private skip = 0;
   bytes = 0;
 
-  push(b: Uint8Array): void {
-    const n = b.length;
-    if (n === 0) return;
-    if (this.bytes + n > this.ring.length) this.grow(this.bytes + n);
-    const cap = this.ring.length;
-    let w = this.head + this.bytes;
-    if (w >= cap) w -= cap;
-    const first = Math.min(n, cap - w);
-    copyRange(this.ring, w, b, 0, first);
-    if (first < n) copyRange(this.ring, 0, b, first, n - first);
-    this.bytes += n;
+  push(b: Uint8Array, owner?: TcpSegment): void {
+    if (b.length === 0) return;
+    const pooled = owner !== undefined && owner.holds !== undefined && owner.holds > 0;
+    if (pooled) owner.holds!++;
+    this.q.push(b);
+    this.owners.push(pooled ? owner : undefined);
+    this.bytes += b.length;
   }
 
   /** Copies up to the iovecs' capacity into guest memory; consumes unless `peek`. */
   copyOut(mem: Uint8Array, iov: IoVec[], peek: boolean): number {
-    const cap = this.ring.length;
-    let pos = this.head;
-    let left = this.bytes;
+    let qi = this.head;
+    let skip = this.skip;
+    let copied = 0;
     for (const v of iov) {
       let at = v.base;
       let room = v.len;
-      while (room > 0 && left > 0) {
-        const k = Math.min(room, left, cap - pos);
-        copyRange(mem, at, this.ring, pos, k);
+      while (room > 0 && qi < this.q.length) {
+        const b = this.q[qi]!;
+        const k = Math.min(room, b.length - skip);
+        copyRange(mem, at, b, skip, k);
         at += k;
         room -= k;
-        left -= k;
-        pos += k;
-        if (pos === cap) pos = 0;
+        copied += k;
+        skip += k;
+        if (skip === b.length) {
+          qi++;
+          skip = 0;
+        }
       }
-      if (left === 0) break;
+      if (qi >= this.q.length) break;
     }
-    const copied = this.bytes - left;
     if (!peek) {
-      this.bytes = left;
-      this.head = left === 0 ? 0 : pos;
+      for (let i = this.head; i < qi; i++) {
+        this.q[i] = EMPTY;
+        const owner = this.owners[i];
+        if (owner !== undefined) {
+          this.owners[i] = undefined;
+          releasePayload(owner);
+        }
+      }
+      this.head = qi;
+      this.skip = skip;
+      this.bytes -= copied;
+      if (this.head > 64 && this.head * 2 > this.q.length) {
+        this.q = this.q.slice(this.head);
+        this.owners = this.owners.slice(this.head);
+        this.head = 0;
+      }
     }
     return copied;
   }
-
-  private grow(need: number): void {
-    let cap = Math.max(MIN_RING, this.ring.length * 2);
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
-    const tail = Math.min(this.bytes, this.ring.length - this.head);
-    next.set(this.ring.subarray(this.head, this.head + tail), 0);
-    if (tail < this.bytes) next.set(this.ring.subarray(0, this.bytes - tail), tail);
-    this.ring = next;
-    this.head = 0;
-  }
 }
 
-const MIN_RING = 16384;
+const EMPTY = new Uint8Array(0);
 
 interface OooSeg {
   off: number;

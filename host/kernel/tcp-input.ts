@@ -244,7 +244,7 @@ function processData(s: TcpSocket, seg: TcpSegment, segOff: number): void {
     out.sendAck(s); // duplicate ACK tells the sender about the hole
     return;
   }
-  let got = accept(s, seg.payload.subarray(s.rcvNxt - segOff), fin);
+  let got = accept(s, seg.payload.subarray(s.rcvNxt - segOff), fin, seg);
   let filled = false;
   for (let n = s.ooo.takeAt(s.rcvNxt); n !== undefined && !s.finRcvd; n = s.ooo.takeAt(s.rcvNxt)) {
     got += accept(s, n.data, n.fin);
@@ -253,8 +253,9 @@ function processData(s: TcpSocket, seg: TcpSegment, segOff: number): void {
   out.ackReceived(s, got, s.finRcvd || filled);
 }
 
-function accept(s: TcpSocket, data: Uint8Array, fin: boolean): number {
-  s.rq.push(data);
+/** `owner`: the arrived segment, when `data` is part of its payload (the queue may hold it). */
+function accept(s: TcpSocket, data: Uint8Array, fin: boolean, owner?: TcpSegment): number {
+  s.rq.push(data, owner);
   s.rcvNxt += data.length;
   s.c.bytesIn += data.length;
   if (fin && !s.finRcvd) {

@@ -1,9 +1,9 @@
 /**
- * Payload buffers of data frames in flight, reused. A frame's bytes are read from the sender when
- * the NIC starts transmitting it, and are dead once the last copy of the segment has arrived (the
- * receiving kernel copies what it keeps) or been dropped. Giving each frame its own ArrayBuffer
- * cost more than the copy into it (an off-heap allocation, zeroed, that every collection weighs).
- * A segment counts the deliveries still holding its pooled payload (TcpSegment.holds).
+ * Payload buffers of data frames, reused. A frame's bytes are read from the sender when the NIC
+ * starts transmitting it, and are dead once every copy of the segment has arrived or been dropped
+ * and the receiver has read what it queued of them. Giving each frame its own ArrayBuffer cost
+ * more than the copy into it (an off-heap allocation, zeroed, that every collection weighs).
+ * A segment counts what still holds its pooled payload (TcpSegment.holds).
  */
 
 /** Size classes 4 KiB .. 64 KiB (TSO frames are at most 64 KiB); larger payloads are not pooled. */
@@ -14,7 +14,8 @@ const KEEP = 64;
 
 const free: ArrayBuffer[][] = Array.from({ length: MAX_SHIFT - MIN_SHIFT + 1 }, () => []);
 
-/** Payloads taken, and taken but not yet given back (tests check every hold is released). */
+/** Payloads taken, and taken but not yet given back (tests check every hold is released; a
+ *  socket dropped with unread data leaves its payloads to the garbage collector). */
 export const payloadPool = { taken: 0, live: 0 };
 
 function classOf(n: number): number {

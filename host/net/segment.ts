@@ -31,9 +31,9 @@ export interface TcpSegment {
   len: number;
   /** The payload bytes; filled when the NIC starts transmitting (lazy zero copy, decision 6). */
   payload: Uint8Array;
-  /** Deliveries (the NIC, then each scheduled arrival) still holding a payload taken from the
-   *  pool (payload-pool.ts); undefined or 0 when the payload is not pooled. Read the payload only
-   *  while holding it: it goes back to the pool at the last releasePayload. */
+  /** What still holds a payload taken from the pool (payload-pool.ts): the NIC, each scheduled
+   *  arrival, the receive queue entries made of it. Undefined or 0 when the payload is not
+   *  pooled. Read the payload only while holding it: it goes back at the last releasePayload. */
   holds?: number;
 }
 
