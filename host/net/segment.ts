@@ -65,7 +65,14 @@ export class StaticFrame implements Frame {
   release(): void {}
 }
 
+/** flagString of every combination of the five flags, built once (each traced segment names one). */
+const FLAG_STRINGS = Array.from({ length: 32 }, (_, f) => spellFlags(f));
+
 export function flagString(flags: number): string {
+  return FLAG_STRINGS[flags & 0x1f] ?? spellFlags(flags);
+}
+
+function spellFlags(flags: number): string {
   let s = '';
   if (flags & TH_SYN) s += 'S';
   if (flags & TH_FIN) s += 'F';
