@@ -602,6 +602,9 @@ spdk_wasm_heap_in_use(void)
 #if defined(__has_feature) && __has_feature(address_sanitizer)
 	return -1;
 #else
+	/* Without the reuse caches (bdev_ios, messages): upstream's mempools hold those. */
+	spdk_bdev_io_cache_drain();
+	spdk_thread_msg_cache_drain();
 	return (double)mallinfo().uordblks;
 #endif
 }

@@ -191,12 +191,37 @@ spdk_put_io_channel(struct spdk_io_channel *ch)
 	free(ch);
 }
 
+/* Freed bdev_ios kept for reuse: upstream takes them from the bdev_io mempool through a
+ * per-thread cache of SPDK_BDEV_IO_CACHE_SIZE; one OS thread needs one list. */
+#define SPDK_BDEV_IO_CACHE_SIZE	256
+static STAILQ_HEAD(, spdk_bdev_io) g_bdev_io_cache = STAILQ_HEAD_INITIALIZER(g_bdev_io_cache);
+static uint32_t g_bdev_io_cache_count;
+
+void
+spdk_bdev_io_cache_drain(void)
+{
+	struct spdk_bdev_io *bdev_io;
+
+	while ((bdev_io = STAILQ_FIRST(&g_bdev_io_cache)) != NULL) {
+		STAILQ_REMOVE_HEAD(&g_bdev_io_cache, internal.cache_link);
+		free(bdev_io);
+	}
+	g_bdev_io_cache_count = 0;
+}
+
 static struct spdk_bdev_io *
 bdev_io_get(struct spdk_bdev_desc *desc, struct spdk_io_channel *ch, uint8_t type,
 	    spdk_bdev_io_completion_cb cb, void *cb_arg)
 {
-	struct spdk_bdev_io *bdev_io = calloc(1, sizeof(*bdev_io));
+	struct spdk_bdev_io *bdev_io = STAILQ_FIRST(&g_bdev_io_cache);
 
+	if (bdev_io != NULL) {
+		STAILQ_REMOVE_HEAD(&g_bdev_io_cache, internal.cache_link);
+		g_bdev_io_cache_count--;
+		memset(bdev_io, 0, sizeof(*bdev_io));
+	} else {
+		bdev_io = calloc(1, sizeof(*bdev_io));
+	}
 	if (bdev_io == NULL) {
 		return NULL;
 	}
@@ -367,7 +392,12 @@ spdk_bdev_free_io(struct spdk_bdev_io *bdev_io)
 	assert(bdev_io->internal.status != SPDK_BDEV_IO_STATUS_PENDING);
 	g_bdev_io_outstanding--;
 	bdev_io->bdev->internal.io_outstanding--;
-	free(bdev_io);
+	if (g_bdev_io_cache_count < SPDK_BDEV_IO_CACHE_SIZE) {
+		STAILQ_INSERT_HEAD(&g_bdev_io_cache, bdev_io, internal.cache_link);
+		g_bdev_io_cache_count++;
+	} else {
+		free(bdev_io);
+	}
 }
 
 void

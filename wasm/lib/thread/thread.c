@@ -12,6 +12,9 @@
 #include "spdk_internal/trace_host.h"
 
 #define SPDK_MSG_BATCH_SIZE	8
+/* Messages each thread keeps for reuse (upstream's per-thread cache in front of the global
+ * message mempool, SPDK_MSG_MEMPOOL_CACHE_SIZE). */
+#define SPDK_MSG_MEMPOOL_CACHE_SIZE	1024
 #define SPDK_MAX_POLLER_NAME_LEN	256
 #define SPDK_MAX_THREAD_NAME_LEN	256
 
@@ -55,6 +58,8 @@ struct spdk_thread {
 	TAILQ_HEAD(, spdk_poller)	active_pollers;
 	TAILQ_HEAD(, spdk_poller)	timed_pollers;
 	STAILQ_HEAD(, spdk_msg)		messages;
+	STAILQ_HEAD(, spdk_msg)		msg_cache;
+	size_t				msg_cache_count;
 	uint64_t			tsc_last;
 	TAILQ_ENTRY(spdk_thread)	tailq;
 	char				name[SPDK_MAX_THREAD_NAME_LEN + 1];
@@ -99,6 +104,7 @@ spdk_thread_create(const char *name, const struct spdk_cpuset *cpumask)
 	TAILQ_INIT(&thread->active_pollers);
 	TAILQ_INIT(&thread->timed_pollers);
 	STAILQ_INIT(&thread->messages);
+	STAILQ_INIT(&thread->msg_cache);
 	thread->tsc_last = spdk_get_ticks();
 	if (name != NULL) {
 		snprintf(thread->name, sizeof(thread->name), "%s", name);
@@ -232,6 +238,10 @@ spdk_thread_destroy(struct spdk_thread *thread)
 		STAILQ_REMOVE_HEAD(&thread->messages, link);
 		free(msg);
 	}
+	while ((msg = STAILQ_FIRST(&thread->msg_cache)) != NULL) {
+		STAILQ_REMOVE_HEAD(&thread->msg_cache, link);
+		free(msg);
+	}
 	TAILQ_REMOVE(&g_threads, thread, tailq);
 	free(thread);
 }
@@ -330,7 +340,15 @@ spdk_thread_send_msg(const struct spdk_thread *thread, spdk_msg_fn fn, void *ctx
 		SPDK_ERRLOG("Thread %s is marked as exited.\n", t ? t->name : "(null)");
 		return -EIO;
 	}
-	msg = calloc(1, sizeof(*msg));
+	/* From the sending thread's cache, as upstream; else a new one (upstream's mempool). */
+	msg = NULL;
+	if (tls_thread != NULL && tls_thread->msg_cache_count > 0) {
+		msg = STAILQ_FIRST(&tls_thread->msg_cache);
+		STAILQ_REMOVE_HEAD(&tls_thread->msg_cache, link);
+		tls_thread->msg_cache_count--;
+	} else {
+		msg = calloc(1, sizeof(*msg));
+	}
 	if (msg == NULL) {
 		SPDK_ERRLOG("msg could not be allocated\n");
 		return -ENOMEM;
@@ -355,7 +373,12 @@ msg_queue_run_batch(struct spdk_thread *thread, uint32_t max_msgs)
 	while (count < max_msgs && (msg = STAILQ_FIRST(&thread->messages)) != NULL) {
 		STAILQ_REMOVE_HEAD(&thread->messages, link);
 		msg->fn(msg->arg);
-		free(msg);
+		if (thread->msg_cache_count < SPDK_MSG_MEMPOOL_CACHE_SIZE) {
+			STAILQ_INSERT_HEAD(&thread->msg_cache, msg, link);
+			thread->msg_cache_count++;
+		} else {
+			free(msg);
+		}
 		count++;
 	}
 	return count;
@@ -477,6 +500,21 @@ spdk_thread_poll(struct spdk_thread *thread, uint32_t max_msgs, uint64_t now)
 	rc = thread_poll(thread, max_msgs, now);
 	tls_thread = orig_thread;
 	return rc > 0 ? 1 : 0;
+}
+
+void
+spdk_thread_msg_cache_drain(void)
+{
+	struct spdk_thread *thread;
+	struct spdk_msg *msg;
+
+	TAILQ_FOREACH(thread, &g_threads, tailq) {
+		while ((msg = STAILQ_FIRST(&thread->msg_cache)) != NULL) {
+			STAILQ_REMOVE_HEAD(&thread->msg_cache, link);
+			free(msg);
+		}
+		thread->msg_cache_count = 0;
+	}
 }
 
 uint64_t
