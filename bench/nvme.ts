@@ -2,7 +2,9 @@
  * NVMe/TCP through the full stack: initiator machine -> emulated wire -> target -> malloc bdev and
  * back, driven by the C bdevperf. Simulated I/Os per wall second at queue depth 1 and 32.
  */
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { resolveParams } from '../host/scenarios/params.js';
 import { buildTestbed } from '../host/scenarios/testbed.js';
 import { ATTACH, NVME_HOST_IP, NVME_TARGET_IP, setupNvmeTcp, waitAttached } from '../host/scenarios/zcopy-threshold-nvme.js';
@@ -43,24 +45,38 @@ async function one(workload: keyof typeof WORKLOAD, ioSize: number, qd: number, 
   };
 }
 
+/** The figures, each measured in a fresh Node process (bench/nvme-figure.ts), so none depends on
+ *  what ran before it in the process (the JIT's type feedback, the heap of earlier testbeds). */
+const FIGURES = [
+  ['randread4k.qd1', 'randread', 4096, 1, 2000],
+  ['randread4k.qd32', 'randread', 4096, 32, 20000],
+  ['write128k.qd1', 'write', 131072, 1, 200],
+  ['write128k.qd32', 'write', 131072, 32, 1000],
+] as const;
+
+/** One figure: full-size warm-up runs for at least WARMUP_MS of wall time let the JIT settle
+ *  (the first runs are up to 40 % slower), then the median of five. */
+export async function nvmeFigure(name: string): Promise<Record<string, unknown>> {
+  const f = FIGURES.find((x) => x[0] === name);
+  if (f === undefined) throw new Error(`bench: no NVMe figure named ${name}`);
+  const [, workload, size, qd, count] = f;
+  const warm = performance.now();
+  do await one(workload, size, qd, count);
+  while (performance.now() - warm < WARMUP_MS);
+  const runs: Record<string, number>[] = [];
+  for (let i = 0; i < 5; i++) runs.push(await one(workload, size, qd, count));
+  runs.sort((a, b) => a['simulatedIopsPerWallSecond']! - b['simulatedIopsPerWallSecond']!);
+  return { ...runs[2]!, runs: runs.map((r) => r['simulatedIopsPerWallSecond']!) };
+}
+
 export async function nvmeFigures(progress: (s: string) => void): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [name, workload, size, qd, count] of [
-    ['randread4k.qd1', 'randread', 4096, 1, 2000],
-    ['randread4k.qd32', 'randread', 4096, 32, 20000],
-    ['write128k.qd1', 'write', 131072, 1, 200],
-    ['write128k.qd32', 'write', 131072, 32, 1000],
-  ] as const) {
-    progress(`nvme: ${name}`);
-    // Full-size warm-up runs for at least WARMUP_MS of wall time let the JIT settle (the first
-    // runs are up to 40 % slower, more when this workload comes first); then the median of five.
-    const warm = performance.now();
-    do await one(workload, size, qd, count);
-    while (performance.now() - warm < WARMUP_MS);
-    const runs: Record<string, number>[] = [];
-    for (let i = 0; i < 5; i++) runs.push(await one(workload, size, qd, count));
-    runs.sort((a, b) => a['simulatedIopsPerWallSecond']! - b['simulatedIopsPerWallSecond']!);
-    out[name] = { ...runs[2]!, runs: runs.map((r) => r['simulatedIopsPerWallSecond']!) };
+  const script = fileURLToPath(new URL('./nvme-figure.js', import.meta.url));
+  for (const [name] of FIGURES) {
+    progress(`nvme: ${name} (own process)`);
+    const r = spawnSync(process.execPath, [script, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`bench: ${script} ${name} exited with ${r.status ?? r.signal}`);
+    out[name] = JSON.parse(r.stdout) as unknown;
   }
   progress('nvme: tcp-zcopy-disconnect --long-run (tcp_retries2, ~924 s virtual)');
   const runs: number[] = [];

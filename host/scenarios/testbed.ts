@@ -60,6 +60,7 @@ export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promis
     machines.set(spec.name, m);
     world.add(m);
   }
+  const crashWatch = [...machines.values()];
   const links: Link[] = [];
   const devs = [...nics.values()];
   for (let i = 0; i < devs.length; i++) {
@@ -81,7 +82,11 @@ export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promis
       return m as SpdkMachine & { kernel: Kernel };
     },
     crashed() {
-      for (const [name, m] of machines) if (m.crash !== undefined) return { machine: name, report: m.crash };
+      // Scenarios call this after every world round: a plain loop, no iterator.
+      for (let i = 0; i < crashWatch.length; i++) {
+        const m = crashWatch[i]!;
+        if (m.crash !== undefined) return { machine: m.name, report: m.crash };
+      }
       return undefined;
     },
     runUntil(done, untilUs) {
