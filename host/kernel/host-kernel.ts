@@ -64,6 +64,9 @@ export interface GuestMemory {
 }
 
 export interface HostKernel {
+  /** Set by world events that change the kernel (host/kernel/kernel.ts); a kernel without it is
+   *  taken as always changed, so its machine is polled every round. */
+  touched?: boolean;
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: SockAddrIn): number;
   listen(fd: number, backlog: number): number;

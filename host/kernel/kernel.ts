@@ -3,7 +3,7 @@
  * sockets, epoll, NICs. Every call returns >= 0 or a negative errno in emscripten's numbering.
  */
 import * as abi from '../gen/abi.js';
-import type { World } from '../sim/world.js';
+import type { Touchable, World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
 import { NetDev, type NetDevOptions } from '../net/netdev.js';
 import type { Fabric } from '../net/fabric.js';
@@ -44,7 +44,10 @@ const POLL_MAP: [number, number][] = [
   [abi.EPOLLHUP, abi.POLLHUP],
 ];
 
-export class Kernel implements HostKernel {
+export class Kernel implements HostKernel, Touchable {
+  /** Set by the world events that change this kernel (segments in, timers, NIC completions); the
+   *  machine clears it when it polls (SpdkMachine.pollOnce). */
+  touched = true;
   private readonly fds = new FdTable<File>();
   private readonly devs: NetDev[] = [];
   readonly tcp: TcpStack;
@@ -61,7 +64,7 @@ export class Kernel implements HostKernel {
     readonly fabric: Fabric,
   ) {
     this.rng = world.rng.fork();
-    this.tcp = new TcpStack(world, machine, memory, this.rng, this.devs);
+    this.tcp = new TcpStack(world, machine, memory, this.rng, this.devs, this);
     this.blk = new BlockLayer(world, { mem: memory, record: (ev, f) => world.record(machine, ev, f) });
     this.addNetDev({ name: 'lo', addr: '127.0.0.1', loopback: true });
   }
@@ -69,7 +72,7 @@ export class Kernel implements HostKernel {
   /** Adds a NIC to this machine (registered on the fabric; cable it with fabric.connect). */
   addNetDev(opts: NetDevOptions): NetDev {
     if (this.devs.some((d) => d.name === opts.name)) throw new Error(`${this.machine}: netdev ${opts.name} exists`);
-    const dev = new NetDev(this.world, this.fabric, this.machine, opts);
+    const dev = new NetDev(this.world, this.fabric, this.machine, opts, this);
     this.fabric.register(dev);
     dev.receiver = this.tcp.input;
     this.devs.push(dev);

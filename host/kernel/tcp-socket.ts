@@ -6,7 +6,7 @@
  * into real 32-bit wire numbers only at the edge (sndWire/rcvWire).
  */
 import * as abi from '../gen/abi.js';
-import type { World } from '../sim/world.js';
+import type { Touchable, World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
 import type { NetDev } from '../net/netdev.js';
 import type { GuestMemory, IoVec, SockAddrIn } from './host-kernel.js';
@@ -35,6 +35,8 @@ export type TcpState =
 /** What a socket needs from its machine's TCP stack (implemented by tcp-stack.ts). */
 export interface TcpHost {
   readonly world: World;
+  /** The kernel, as what this socket's timers touch (World.at). */
+  readonly touch: Touchable;
   readonly machine: string;
   readonly memory: GuestMemory;
   readonly rng: Prng;
@@ -163,10 +165,11 @@ export class TcpSocket {
     this.sb = new SendBuffer(host.memory);
     this.zc = new ZeroCopy((lo, hi) => this.onZcComplete(lo, hi));
     const w = host.world;
-    this.rtoTimer = new Timer(w, 'tcp.rto', () => out.onRto(this));
-    this.delackTimer = new Timer(w, 'tcp.delack', () => out.onDelack(this));
-    this.persistTimer = new Timer(w, 'tcp.persist', () => out.onPersist(this));
-    this.waitTimer = new Timer(w, 'tcp.wait', () => this.enterClose());
+    const k = host.touch;
+    this.rtoTimer = new Timer(w, 'tcp.rto', () => out.onRto(this), k);
+    this.delackTimer = new Timer(w, 'tcp.delack', () => out.onDelack(this), k);
+    this.persistTimer = new Timer(w, 'tcp.persist', () => out.onPersist(this), k);
+    this.waitTimer = new Timer(w, 'tcp.wait', () => this.enterClose(), k);
   }
 
   get world(): World {

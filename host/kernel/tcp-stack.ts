@@ -1,7 +1,7 @@
 /** One machine's TCP demultiplexer: connection and listener tables, local ports, routing to a
  *  NIC, and RSTs for segments nobody owns. */
 import * as abi from '../gen/abi.js';
-import type { World } from '../sim/world.js';
+import type { Touchable, World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
 import type { NetDev } from '../net/netdev.js';
 import { StaticFrame, type TcpSegment } from '../net/segment.js';
@@ -33,6 +33,7 @@ export class TcpStack implements TcpHost {
     readonly memory: GuestMemory,
     readonly rng: Prng,
     private readonly devs: readonly NetDev[],
+    readonly touch: Touchable,
   ) {
     this.nextEphemeral = rng.int(EPHEMERAL_LO, EPHEMERAL_HI);
   }

@@ -1,6 +1,6 @@
 /** TCP timing: a cheap re-armable timer, the RFC 6298 RTO estimator, and Linux's time-based
  *  retry limit. All times are virtual µs. */
-import type { World } from '../sim/world.js';
+import type { Touchable, World } from '../sim/world.js';
 import type { ScheduledEvent } from '../sim/event-queue.js';
 
 export const RTO_MIN_US = 200_000;
@@ -38,6 +38,8 @@ export class Timer {
     private readonly world: World,
     private readonly label: string,
     private readonly fire: () => void,
+    /** What firing changes (the socket's kernel). */
+    private readonly touches?: Touchable,
   ) {}
 
   get armed(): boolean {
@@ -54,7 +56,7 @@ export class Timer {
       if (this.ev.at <= this.due) return;
       this.world.cancel(this.ev);
     }
-    this.ev = this.world.at(this.due, this.label, this.onEvent);
+    this.ev = this.world.at(this.due, this.label, this.onEvent, this.touches);
   }
 
   clear(): void {
@@ -67,7 +69,7 @@ export class Timer {
     this.ev = undefined;
     if (this.due === Infinity) return;
     if (this.world.now < this.due) {
-      this.ev = this.world.at(this.due, this.label, this.onEvent);
+      this.ev = this.world.at(this.due, this.label, this.onEvent, this.touches);
       return;
     }
     this.due = Infinity;

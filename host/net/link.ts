@@ -94,11 +94,11 @@ export class Link {
       this.lastArrival[dir] = at;
     }
     this.hold(seg);
-    this.world.at(at, 'link.deliver', () => this.arrive(to, seg));
+    this.world.at(at, 'link.deliver', () => this.arrive(to, seg), to.owner);
     if (this.rng.chance(this.duplicate)) {
       this.counters.duplicated++;
       this.hold(seg);
-      this.world.at(at + 1, 'link.deliver', () => this.arrive(to, seg));
+      this.world.at(at + 1, 'link.deliver', () => this.arrive(to, seg), to.owner);
     }
   }
 

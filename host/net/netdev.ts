@@ -1,6 +1,6 @@
 /** An emulated NIC: a transmit queue paced by the line rate, link carrier, and receive hand-off. */
 import * as abi from '../gen/abi.js';
-import type { World } from '../sim/world.js';
+import type { Touchable, World } from '../sim/world.js';
 import type { ScheduledEvent } from '../sim/event-queue.js';
 import { EMPTY_PAYLOAD, HEADER_BYTES, recordSegment, releasePayload, type Frame, type TcpSegment } from './segment.js';
 import type { Fabric } from './fabric.js';
@@ -58,6 +58,8 @@ export class NetDev {
     private readonly fabric: Fabric,
     readonly machine: string,
     opts: NetDevOptions,
+    /** The owning kernel, as what this NIC's events touch (World.at); undefined: anything. */
+    readonly owner?: Touchable,
   ) {
     const lo = opts.loopback === true;
     this.name = opts.name;
@@ -96,6 +98,7 @@ export class NetDev {
   setLink(up: boolean): void {
     if (up === ((this.flags & abi.IFF_RUNNING) !== 0)) return;
     this.flags = up ? this.flags | abi.IFF_RUNNING : this.flags & ~abi.IFF_RUNNING;
+    if (this.owner !== undefined) this.owner.touched = true;
     this.world.record(this.machine, up ? 'link.up' : 'link.down', { dev: this.name });
     if (up) this.schedule();
   }
@@ -125,7 +128,7 @@ export class NetDev {
    *  buffer it overwrites right after sendmsg returns is what goes on the wire (decision 6). */
   private schedule(): void {
     if (this.current !== undefined || this.kick !== undefined || this.qHead >= this.queue.length) return;
-    this.kick = this.world.after(this.txDelayUs, 'nic.tx', this.onKick);
+    this.kick = this.world.after(this.txDelayUs, 'nic.tx', this.onKick, this.owner);
   }
 
   private readonly onKick = (): void => {
@@ -155,7 +158,7 @@ export class NetDev {
       this.fabric.capture(this, f.seg);
       this.current = f;
       const us = Math.max(1, Math.ceil(((payload.length + HEADER_BYTES) * 8 * 1e6) / this.rateBps));
-      this.world.after(us, 'nic.txdone', this.onTxDone);
+      this.world.after(us, 'nic.txdone', this.onTxDone, this.owner);
       return;
     }
   }

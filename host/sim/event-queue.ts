@@ -4,9 +4,17 @@ export interface ScheduledEvent {
   readonly seq: number;
   readonly label: string;
   readonly run: () => void;
+  /** What the event changes (a machine's kernel), or undefined for "anything" (see World). */
+  readonly touches: Touchable | undefined;
   cancelled: boolean;
   /** Index in the heap while queued, -1 once popped or removed. */
   pos: number;
+}
+
+/** A part of the world an event can change: an idle machine is polled again only when something
+ *  it can see was touched (SpdkMachine.pollOnce). */
+export interface Touchable {
+  touched: boolean;
 }
 
 /**
@@ -22,8 +30,8 @@ export class EventQueue {
     return this.heap.length;
   }
 
-  push(at: number, label: string, run: () => void): ScheduledEvent {
-    const ev: ScheduledEvent = { at, seq: this.nextSeq++, label, run, cancelled: false, pos: this.heap.length };
+  push(at: number, label: string, run: () => void, touches?: Touchable): ScheduledEvent {
+    const ev: ScheduledEvent = { at, seq: this.nextSeq++, label, run, touches, cancelled: false, pos: this.heap.length };
     this.heap.push(ev);
     this.siftUp(ev);
     return ev;

@@ -1,11 +1,15 @@
-import { EventQueue, type ScheduledEvent } from './event-queue.js';
+import { EventQueue, type ScheduledEvent, type Touchable } from './event-queue.js';
+
+export type { Touchable } from './event-queue.js';
 import { Prng } from './prng.js';
 import { Trace, type TraceEvent } from './trace.js';
 
 /** Anything the world steps: a machine's SPDK threads (decision 5). */
 export interface Steppable {
   readonly name: string;
-  /** Runs every SPDK thread once. `nextDeadline` is the absolute µs of the next timed poller. */
+  /** Runs every SPDK thread once. `nextDeadline` is the absolute µs of the next timed poller.
+   *  A steppable may skip the work, answering idle again, when its last poll was idle and
+   *  nothing it can see changed since (World.epoch, the Touchable its events name). */
   pollOnce(): { busy: boolean; nextDeadline: number };
 }
 
@@ -64,14 +68,23 @@ export class World {
     if (i >= 0) this.steppables.splice(i, 1);
   }
 
-  /** Schedules `run` at absolute time `at` (clamped to now). */
-  at(at: number, label: string, run: () => void): ScheduledEvent {
-    return this.queue.push(Math.max(this.now, Math.ceil(at)), label, run);
+  /** Schedules `run` at absolute time `at` (clamped to now). `touches` names the one part of the
+   *  world it changes (a machine's kernel); without it the event may change anything. */
+  at(at: number, label: string, run: () => void, touches?: Touchable): ScheduledEvent {
+    return this.queue.push(Math.max(this.now, Math.ceil(at)), label, run, touches);
   }
 
-  after(delayUs: number, label: string, run: () => void): ScheduledEvent {
-    return this.at(this.now + delayUs, label, run);
+  after(delayUs: number, label: string, run: () => void, touches?: Touchable): ScheduledEvent {
+    return this.at(this.now + delayUs, label, run, touches);
   }
+
+  /** Bumped whenever something may have changed anywhere: an event that names nothing it
+   *  touches, and every entry into run() (callers change kernels between runs). */
+  get epoch(): number {
+    return this.changes;
+  }
+
+  private changes = 0;
 
   cancel(ev: ScheduledEvent | undefined): void {
     if (ev !== undefined) this.queue.remove(ev);
@@ -89,6 +102,7 @@ export class World {
    */
   run(done: () => boolean, untilUs: number): RunOutcome {
     const steppables = this.steppables;
+    this.changes++;
     for (;;) {
       let busy: boolean;
       let next: number;
@@ -100,6 +114,8 @@ export class World {
       } else {
         for (let ev = this.queue.popDue(this.now); ev !== undefined; ev = this.queue.popDue(this.now)) {
           ev.run();
+          if (ev.touches !== undefined) ev.touches.touched = true;
+          else this.changes++;
         }
         busy = false;
         next = Infinity;

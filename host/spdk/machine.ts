@@ -30,6 +30,10 @@ type Fn = (...args: number[]) => number;
 const TRACE_HASH = 0;
 const TRACE_COUNT = 8;
 const TRACE_TO_HOST = 12;
+/** struct spdk_wasm_clock (wasm/port/host.h): f64 now_us, f64 next_deadline_us, u32 pending_msgs. */
+const CLOCK_NOW = 0;
+const CLOCK_NEXT_DEADLINE = 8;
+const CLOCK_PENDING_MSGS = 16;
 
 export class SpdkMachine implements Steppable {
   readonly name: string;
@@ -63,6 +67,9 @@ export class SpdkMachine implements Steppable {
   /** struct spdk_wasm_clock of the current instance, and the time last written there. */
   private clockAt = 0;
   private clockWritten = -1;
+  /** The last poll was idle with no messages waiting (see pollOnce), and World.epoch then. */
+  private settled = false;
+  private seenEpoch = -1;
   private readonly traceSource: TraceSource = {
     counted: () => this.traceCountBefore + this.cTraceCount(),
     fold: (h: TraceHash) => this.foldTrace(h),
@@ -142,6 +149,7 @@ export class SpdkMachine implements Steppable {
     });
     this.clockAt = this.export('spdk_wasm_clock')() >>> 0;
     this.clockWritten = -1;
+    this.settled = false;
     this.traceState = this.export('spdk_wasm_trace_state')() >>> 0;
     this.traceToHost = false;
     this.traceAbsorbed = 0;
@@ -165,7 +173,7 @@ export class SpdkMachine implements Steppable {
   private enter(): void {
     const now = this.world.now;
     if (now !== this.clockWritten && this.clockAt !== 0) {
-      this.mem.view().setFloat64(this.clockAt, now, true);
+      this.mem.view().setFloat64(this.clockAt + CLOCK_NOW, now, true);
       this.clockWritten = now;
     }
     const want = this.onTrace !== undefined || this.world.trace.wantsEvents;
@@ -188,6 +196,7 @@ export class SpdkMachine implements Steppable {
   call(fn: string, ...args: number[]): number {
     if (this.crash !== undefined) throw new MachineCrashed(this.name, this.crash);
     const f = this.export(fn);
+    this.settled = false; // the call may leave work for the pollers
     this.enter();
     if (this.variant.flavor === 'asan') return this.callAsan(f, args);
     try {
@@ -247,20 +256,33 @@ export class SpdkMachine implements Steppable {
   }
 
   pollOnce(): { busy: boolean; nextDeadline: number } {
-    // The world polls every machine every round: call the export directly (no lookup, no argument
-    // array), read the next deadline it left in the shared clock, and hand back one reused result
-    // object, idle unless the call succeeds.
+    // The world polls every machine every round. A machine whose last poll did nothing (idle, no
+    // messages waiting) is not polled again until something it can see changed: an event touched
+    // its kernel, an event touched anything (World.epoch), a call into it, or a timed poller is
+    // due. Polling it would run the same pollers on the same inputs and find nothing again.
     const r = this.pollResult;
+    const kernel = this.kernel;
+    const world = this.world;
+    if (this.settled && kernel.touched === false && this.seenEpoch === world.epoch && world.now < r.nextDeadline) {
+      return r;
+    }
     r.busy = false;
     r.nextDeadline = Infinity;
+    this.settled = false;
     if (this.crash !== undefined) return r;
+    this.seenEpoch = world.epoch;
+    if (kernel.touched !== undefined) kernel.touched = false;
+    // Call the export directly (no lookup, no argument array), read what it left in the shared
+    // clock, and hand back one reused result object, idle unless the call succeeds.
     this.pollFn ??= this.export('spdk_wasm_poll_once');
     this.enter();
     try {
       const busy = (this.variant.flavor === 'asan' ? this.callAsan(this.pollFn, []) : this.pollFn()) !== 0;
-      const next = this.mem.view().getFloat64(this.clockAt + 8, true);
+      const view = this.mem.view();
+      const next = view.getFloat64(this.clockAt + CLOCK_NEXT_DEADLINE, true);
       r.busy = busy;
       r.nextDeadline = next < 0 ? Infinity : next;
+      this.settled = !busy && view.getUint32(this.clockAt + CLOCK_PENDING_MSGS, true) === 0;
     } catch (err) {
       if (!(err instanceof MachineCrashed)) this.crashed(err);
       return r;

@@ -65,6 +65,13 @@ spdk_wasm_poll_once(void)
 		busy = 1;
 	}
 	g_spdk_wasm_clock.next_deadline_us = spdk_wasm_next_deadline_us();
+	g_spdk_wasm_clock.pending_msgs = 0;
+	for (thread = spdk_thread_get_first(); thread != NULL; thread = spdk_thread_get_next(thread)) {
+		if (spdk_thread_has_pending_msgs(thread)) {
+			g_spdk_wasm_clock.pending_msgs = 1;
+			break;
+		}
+	}
 	return busy;
 }
 

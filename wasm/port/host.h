@@ -19,10 +19,12 @@ struct host_blk_cqe;
 
 /* The virtual clock as both sides see it, shared in linear memory rather than imported: the host
  * writes now_us before each call into the module; spdk_wasm_poll_once leaves the earliest due time
- * of any timed poller (absolute µs, -1 if none) in next_deadline_us. */
+ * of any timed poller (absolute µs, -1 if none) in next_deadline_us, and whether messages wait. */
 struct spdk_wasm_clock {
 	double now_us;
 	double next_deadline_us;
+	uint32_t pending_msgs;	/* after a poll: 1 if a thread has messages waiting */
+	uint32_t reserved;
 };
 extern struct spdk_wasm_clock g_spdk_wasm_clock;
 

@@ -57,6 +57,9 @@ void spdk_poller_unregister(struct spdk_poller **ppoller);
  * once" step (upstream's reactors own that loop instead). */
 struct spdk_thread *spdk_thread_get_first(void);
 struct spdk_thread *spdk_thread_get_next(struct spdk_thread *prev);
+/* Not upstream: messages wait on the thread (sent after its last batch), so the driver polls
+ * again even when the last poll did no work. */
+bool spdk_thread_has_pending_msgs(struct spdk_thread *thread);
 /* Not upstream: frees every thread's cached messages (leak checks read the heap without them). */
 void spdk_thread_msg_cache_drain(void);
 

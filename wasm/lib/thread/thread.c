@@ -502,6 +502,12 @@ spdk_thread_poll(struct spdk_thread *thread, uint32_t max_msgs, uint64_t now)
 	return rc > 0 ? 1 : 0;
 }
 
+bool
+spdk_thread_has_pending_msgs(struct spdk_thread *thread)
+{
+	return !STAILQ_EMPTY(&thread->messages);
+}
+
 void
 spdk_thread_msg_cache_drain(void)
 {
