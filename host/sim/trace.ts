@@ -59,11 +59,7 @@ export class TraceHash {
     this.word((t / 4294967296) | 0);
   }
 
-  field(key: string, v: number | string | boolean): void {
-    this.fieldHashed(nameHash(key), v);
-  }
-
-  /** field() with the key's name hash already known. */
+  /** One field, given its key's name hash. */
   fieldHashed(k: number, v: number | string | boolean): void {
     if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0xffffffff) {
       this.word(k ^ v);
@@ -143,19 +139,15 @@ export class Trace {
     return n;
   }
 
-  record(e: TraceEvent): void {
-    this.recordAt(e.t, e.m, e.ev, e.f, e);
-  }
-
-  /** record() without building the event object unless someone takes it. */
-  recordAt(t: number, m: string, ev: string, f?: TraceEvent['f'], built?: TraceEvent): void {
+  /** Hashes and counts an event; builds the TraceEvent object only when someone takes it. */
+  recordAt(t: number, m: string, ev: string, f?: TraceEvent['f']): void {
     this.recorded++;
     const h = this.hash;
     const shape = this.shapeOf(ev);
     h.time(t);
     h.word(Math.imul(nameHash(m), 0x9e3779b1) ^ shape.evHash); // eventKey(m, ev)
     if (f !== undefined) this.hashFields(shape, f);
-    if (this.wantsEvents) this.deliver(built ?? (f === undefined ? { t, m, ev } : { t, m, ev, f }));
+    if (this.wantsEvents) this.deliver(f === undefined ? { t, m, ev } : { t, m, ev, f });
   }
 
   /** Per event name: its hash, and its field keys' hashes in the order last seen. An event's
