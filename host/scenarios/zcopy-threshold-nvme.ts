@@ -51,6 +51,8 @@ export interface NvmeTcpSetup {
   katoMs?: number;
   reconnectDelayMs?: number;
   maxReconnects?: number;
+  /** Poll the I/O qpair directly instead of through an NVMe poll group (not upstream's bdev_nvme). */
+  noPollGroup?: boolean;
   /** Target: poison pool buffers when released (seed-000 repro). */
   poison?: boolean;
 }
@@ -73,7 +75,7 @@ export function setupNvmeTcp(target: SpdkMachine, host: SpdkMachine, o: NvmeTcpS
   check(target, target.api.spdk_wasm_nvmf_subsystem_add_ns(NVME_SUBNQN, 'Malloc0', 0), 'nvmf_subsystem_add_ns');
   check(target, target.api.spdk_wasm_nvmf_subsystem_add_listener(NVME_SUBNQN, NVME_TARGET_IP, NVME_PORT), 'nvmf_subsystem_add_listener');
   target.api.spdk_wasm_nvmf_set_buffer_poison(o.poison ? 1 : 0);
-  const flags = (o.hdgst ? 1 : 0) | (o.ddgst ? 2 : 0) | (o.ioZcopy === false ? 4 : 0) | (o.disableSqFc ? 8 : 0);
+  const flags = (o.hdgst ? 1 : 0) | (o.ddgst ? 2 : 0) | (o.ioZcopy === false ? 4 : 0) | (o.disableSqFc ? 8 : 0) | (o.noPollGroup ? 16 : 0);
   return check(host, host.api.spdk_wasm_nvme_attach(NVME_TARGET_IP, NVME_PORT, NVME_SUBNQN, NVME_HOSTNQN, flags,
     o.ackTimeoutExp ?? 0, o.katoMs ?? 10000, o.reconnectDelayMs ?? 100, o.maxReconnects ?? 0, 0), 'spdk_wasm_nvme_attach');
 }

@@ -18,6 +18,7 @@
 #define SPDK_WASM_NVME_DDGST		(1u << 1)	/* ask for data digests */
 #define SPDK_WASM_NVME_NO_IO_ZCOPY	(1u << 2)	/* I/O qpair sockets without zero copy */
 #define SPDK_WASM_NVME_DISABLE_SQ_FC	(1u << 3)	/* Connect cattr: SQ flow control off */
+#define SPDK_WASM_NVME_NO_POLL_GROUP	(1u << 4)	/* poll the I/O qpair directly, no poll group */
 
 /* bdev_nvme_attach_controller (trtype TCP, adrfam IPv4). Starts attaching and returns the
  * controller id (0..3) at once; poll spdk_wasm_nvme_ctrlr_field(id, 0) until READY (2) or
@@ -54,6 +55,7 @@ spdk_wasm_nvme_attach(const char *traddr, const char *trsvcid, const char *subnq
 	opts.io_queue_size = io_queue_size;
 	opts.reconnect_delay_ms = reconnect_delay_ms;
 	opts.max_reconnects = max_reconnects;
+	opts.io_qpair_no_poll_group = (flags & SPDK_WASM_NVME_NO_POLL_GROUP) != 0;
 	return nvme_bdev_ctrlr_attach(&trid, &opts);
 }
 
@@ -70,7 +72,8 @@ spdk_wasm_nvme_detach(int id)
  * 6 resets, 7 reconnect attempts, 8 Keep Alives sent, 9 Keep Alives failed, 10 KATO in use (ms),
  * 11 namespace 1 block size, 12 namespace 1 blocks, 13 max transfer size, 14 in-capsule bytes of
  * I/O queues, 15 attach rc, 16 I/O qpair failure reason, 17 CSTS last read, 18 VS,
- * 19 init errors, 20 outstanding I/O requests. -ENODEV when there is no such controller (or
+ * 19 init errors, 20 outstanding I/O requests, 21 the I/O qpair is in a poll group (1/0),
+ * 22 calls of the poll group's disconnected_qpair_cb (0 without a group). -ENODEV when there is no such controller (or
  * the field needs a controller that is gone). */
 SPDK_WASM_API int
 spdk_wasm_nvme_ctrlr_field(int id, int field)
@@ -85,6 +88,7 @@ spdk_wasm_nvme_ctrlr_field(int id, int field)
 	case 0: return nbc->state;
 	case 7: return (int)nbc->reconnect_attempts;
 	case 15: return nbc->attach_rc;
+	case 22: return nbc->group ? (int)nbc->group->disconnected_cbs : 0;
 	default: break;
 	}
 	c = nbc->ctrlr;
@@ -110,6 +114,7 @@ spdk_wasm_nvme_ctrlr_field(int id, int field)
 	case 18: return (int)c->vs.raw;
 	case 19: return (int)c->init_errors;
 	case 20: return nbc->qpair ? (int)nbc->qpair->num_outstanding_reqs : 0;
+	case 21: return nbc->qpair ? nbc->qpair->poll_group != NULL : 0;
 	default: return -EINVAL;
 	}
 }

@@ -25,6 +25,9 @@ struct nvme_bdev_ctrlr_opts {
 	/* Delay between reconnect attempts and how many are made before giving up. */
 	uint32_t			reconnect_delay_ms;
 	uint32_t			max_reconnects;
+	/* Not upstream (bdev_nvme always uses a poll group): poll the I/O qpair directly with
+	 * spdk_nvme_qpair_process_completions, as before poll groups were modelled. */
+	bool				io_qpair_no_poll_group;
 };
 
 struct nvme_bdev_ctrlr {
@@ -36,6 +39,8 @@ struct nvme_bdev_ctrlr {
 	struct spdk_nvme_probe_ctx	*probe_ctx;
 	struct spdk_nvme_ctrlr		*ctrlr;
 	struct spdk_nvme_qpair		*qpair;
+	/* The I/O qpair's poll group (NULL with io_qpair_no_poll_group). */
+	struct spdk_nvme_poll_group	*group;
 	struct spdk_nvme_ns		*ns;
 	int				attach_rc;
 	uint32_t			reconnect_attempts;

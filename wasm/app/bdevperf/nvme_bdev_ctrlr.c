@@ -1,6 +1,7 @@
 /* A thin stand-in for module/bdev/nvme: attaches one controller (bdev_nvme_attach_controller),
  * polls its admin queue (bdev_nvme_poll_adminq: keep alive, failure detection) and its one I/O
- * qpair (bdev_nvme_poll), and on a failed controller or qpair runs a reset: disconnect, then
+ * qpair through an NVMe poll group (bdev_nvme_poll; a disconnected qpair is reported by
+ * bdev_nvme_disconnected_qpair_cb), and on a failed controller or qpair runs a reset: disconnect, then
  * reconnect attempts every reconnect_delay_ms, at most max_reconnects of them
  * (bdev_nvme_reset_ctrlr / bdev_nvme_reconnect_ctrlr), then the I/O qpair again. */
 #include "spdk/stdinc.h"
@@ -127,16 +128,30 @@ bdev_nvme_attach_cb(void *cb_ctx, const struct spdk_nvme_transport_id *trid,
 
 	nbc->ctrlr = ctrlr;
 	nbc->ns = spdk_nvme_ctrlr_get_ns(ctrlr, 1);
+	int rc;
+
 	spdk_nvme_ctrlr_get_default_io_qpair_opts(ctrlr, &qopts, sizeof(qopts));
 	if (nbc->opts.io_queue_size != 0) {
 		qopts.io_queue_size = spdk_min(nbc->opts.io_queue_size, qopts.io_queue_size);
 		qopts.io_queue_requests = qopts.io_queue_size * 2;
 	}
+	/* bdev_nvme_create_qpair: allocate, join the poll group, then connect. */
+	qopts.create_only = nbc->group != NULL;
 	nbc->qpair = spdk_nvme_ctrlr_alloc_io_qpair(ctrlr, &qopts, sizeof(qopts));
 	if (nbc->qpair == NULL) {
 		nbc->attach_rc = -ENOMEM;
 		nvme_bdev_ctrlr_set_state(nbc, NVME_BDEV_CTRLR_FAILED);
 		return;
+	}
+	if (nbc->group != NULL) {
+		rc = spdk_nvme_poll_group_add(nbc->group, nbc->qpair);
+		if (rc == 0) {
+			rc = spdk_nvme_ctrlr_connect_io_qpair(ctrlr, nbc->qpair);
+		}
+		if (rc != 0) {
+			/* Stays DISCONNECTED: the group reports it and a reset follows. */
+			SPDK_ERRLOG("Unable to connect the I/O qpair of controller %d: %d\n", nbc->id, rc);
+		}
 	}
 	nvme_bdev_ctrlr_set_state(nbc, NVME_BDEV_CTRLR_CONNECTING_IO);
 }
@@ -185,12 +200,33 @@ bdev_nvme_poll_adminq(void *arg)
 	}
 }
 
+/* The group found the I/O qpair disconnected (it failed, or a reset disconnected it): start a
+ * reset unless one is already running. Called on every group poll while it stays so. */
+static void
+bdev_nvme_disconnected_qpair_cb(struct spdk_nvme_qpair *qpair, void *poll_group_ctx)
+{
+	struct nvme_bdev_ctrlr *nbc = poll_group_ctx;
+
+	if (nbc->state != NVME_BDEV_CTRLR_READY && nbc->state != NVME_BDEV_CTRLR_CONNECTING_IO) {
+		return;
+	}
+	SPDK_ERRLOG("I/O qpair of controller %d failed (reason %d)\n", nbc->id,
+		    spdk_nvme_qpair_get_failure_reason(qpair));
+	bdev_nvme_reset_ctrlr(nbc);
+}
+
 static int
 bdev_nvme_poll(void *arg)
 {
 	struct nvme_bdev_ctrlr *nbc = arg;
+	int64_t num_completions;
 	int32_t rc;
 
+	if (nbc->group != NULL) {
+		num_completions = spdk_nvme_poll_group_process_completions(nbc->group, 0,
+				  bdev_nvme_disconnected_qpair_cb);
+		return num_completions > 0 ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
+	}
 	if (nbc->qpair == NULL || (nbc->state != NVME_BDEV_CTRLR_READY &&
 				   nbc->state != NVME_BDEV_CTRLR_CONNECTING_IO)) {
 		return SPDK_POLLER_IDLE;
@@ -229,8 +265,18 @@ nvme_bdev_ctrlr_attach(const struct spdk_nvme_transport_id *trid,
 	nbc->id = i;
 	nbc->trid = *trid;
 	nbc->opts = *opts;
+	if (!opts->io_qpair_no_poll_group) {
+		nbc->group = spdk_nvme_poll_group_create(nbc, NULL);
+		if (nbc->group == NULL) {
+			return -ENOMEM;
+		}
+	}
 	nbc->probe_ctx = spdk_nvme_connect_async(trid, &opts->ctrlr_opts, bdev_nvme_attach_cb, nbc);
 	if (nbc->probe_ctx == NULL) {
+		if (nbc->group != NULL) {
+			spdk_nvme_poll_group_destroy(nbc->group);
+			nbc->group = NULL;
+		}
 		return -ENOMEM;
 	}
 	nbc->ctrlr = spdk_nvme_probe_ctx_get_ctrlr(nbc->probe_ctx);
@@ -258,6 +304,11 @@ nvme_bdev_ctrlr_detach(int id)
 		free(nbc->probe_ctx);
 		nbc->probe_ctx = NULL;
 	}
+	/* Empty now: freeing the qpair took it out of the group. */
+	if (nbc->group != NULL && spdk_nvme_poll_group_destroy(nbc->group) != 0) {
+		SPDK_ERRLOG("poll group of controller %d still has qpairs\n", nbc->id);
+	}
+	nbc->group = NULL;
 	nbc->ctrlr = NULL;
 	nbc->qpair = NULL;
 	nbc->ns = NULL;

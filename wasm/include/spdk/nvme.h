@@ -63,6 +63,9 @@ struct spdk_nvme_ctrlr_opts {
 struct spdk_nvme_io_qpair_opts {
 	uint32_t io_queue_size;
 	uint32_t io_queue_requests;
+	/* Allocate without connecting, so the qpair can join a poll group first; connect it
+	 * with spdk_nvme_ctrlr_connect_io_qpair. */
+	bool create_only;
 };
 
 typedef void (*spdk_nvme_attach_cb)(void *cb_ctx, const struct spdk_nvme_transport_id *trid,
@@ -102,9 +105,13 @@ int spdk_nvme_ctrlr_reconnect_poll_async(struct spdk_nvme_ctrlr *ctrlr);
 void spdk_nvme_ctrlr_get_default_io_qpair_opts(struct spdk_nvme_ctrlr *ctrlr,
 		struct spdk_nvme_io_qpair_opts *opts, size_t opts_size);
 /* The qpair connects asynchronously (upstream's async_mode): it is ENABLED after some
- * spdk_nvme_qpair_process_completions calls; I/O submitted before that is queued. */
+ * spdk_nvme_qpair_process_completions calls (or poll group polls); I/O submitted before that
+ * is queued. */
 struct spdk_nvme_qpair *spdk_nvme_ctrlr_alloc_io_qpair(struct spdk_nvme_ctrlr *ctrlr,
 		const struct spdk_nvme_io_qpair_opts *opts, size_t opts_size);
+/* Connects a qpair allocated with create_only (or disconnected): -EISCONN when it is not
+ * disconnected. */
+int spdk_nvme_ctrlr_connect_io_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_qpair *qpair);
 int spdk_nvme_ctrlr_reconnect_io_qpair(struct spdk_nvme_qpair *qpair);
 void spdk_nvme_ctrlr_disconnect_io_qpair(struct spdk_nvme_qpair *qpair);
 int spdk_nvme_ctrlr_free_io_qpair(struct spdk_nvme_qpair *qpair);
@@ -112,6 +119,32 @@ int32_t spdk_nvme_qpair_process_completions(struct spdk_nvme_qpair *qpair,
 		uint32_t max_completions);
 enum spdk_nvme_qp_failure_reason spdk_nvme_qpair_get_failure_reason(struct spdk_nvme_qpair *qpair);
 bool spdk_nvme_qpair_is_connected(struct spdk_nvme_qpair *qpair);
+
+/* Poll groups (upstream lib/nvme/nvme_poll_group.c): I/O qpairs polled together. The TCP
+ * transport's part of a group owns a sock group, so a poll is one flush of every socket and
+ * one epoll_wait, and only sockets with events are read. A qpair joins while disconnected
+ * (allocate it with create_only) and its socket joins the sock group when it connects. */
+struct spdk_nvme_poll_group;
+
+/* Called from spdk_nvme_poll_group_process_completions for each qpair of the group that is
+ * disconnected (every poll, until it is reconnected or removed). */
+typedef void (*spdk_nvme_disconnected_qpair_cb)(struct spdk_nvme_qpair *qpair, void *poll_group_ctx);
+
+struct spdk_nvme_accel_fn_table;
+/* table: upstream's accel functions; none are modelled, pass NULL. */
+struct spdk_nvme_poll_group *spdk_nvme_poll_group_create(void *ctx,
+		struct spdk_nvme_accel_fn_table *table);
+/* -EINVAL unless the qpair is disconnected and in no group. */
+int spdk_nvme_poll_group_add(struct spdk_nvme_poll_group *group, struct spdk_nvme_qpair *qpair);
+/* -EINVAL unless the qpair is disconnected; -ENOENT when it is not in this group. */
+int spdk_nvme_poll_group_remove(struct spdk_nvme_poll_group *group, struct spdk_nvme_qpair *qpair);
+/* Completions reaped (0 max_completions: no bound per qpair), or a negative errno when a
+ * qpair failed or the sock group poll did; disconnected_qpair_cb must not be NULL. */
+int64_t spdk_nvme_poll_group_process_completions(struct spdk_nvme_poll_group *group,
+		uint32_t completions_per_qpair, spdk_nvme_disconnected_qpair_cb disconnected_qpair_cb);
+void *spdk_nvme_poll_group_get_ctx(struct spdk_nvme_poll_group *group);
+/* -EBUSY while qpairs are in the group. */
+int spdk_nvme_poll_group_destroy(struct spdk_nvme_poll_group *group);
 
 uint32_t spdk_nvme_ns_get_id(struct spdk_nvme_ns *ns);
 bool spdk_nvme_ns_is_active(struct spdk_nvme_ns *ns);

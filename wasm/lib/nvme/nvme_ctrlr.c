@@ -804,7 +804,10 @@ spdk_nvme_ctrlr_alloc_io_qpair(struct spdk_nvme_ctrlr *ctrlr,
 	}
 	ctrlr->free_io_qids &= ~(1ull << qid);
 	TAILQ_INSERT_TAIL(&ctrlr->active_io_qpairs, qpair, tailq);
-	if (nvme_tcp_ctrlr_connect_qpair(ctrlr, qpair) != 0) {
+	if (opts.create_only) {
+		return qpair;
+	}
+	if (nvme_transport_ctrlr_connect_qpair(ctrlr, qpair) != 0) {
 		/* Stays allocated and DISCONNECTED: a reconnect may bring it back. */
 		SPDK_ERRLOG("Failed to connect I/O qpair %u\n", qid);
 		qpair->transport_failure_reason = SPDK_NVME_QPAIR_FAILURE_LOCAL;
@@ -823,7 +826,19 @@ spdk_nvme_ctrlr_reconnect_io_qpair(struct spdk_nvme_qpair *qpair)
 	if (qpair->state != NVME_QPAIR_DISCONNECTED) {
 		return -EISCONN;
 	}
-	return nvme_tcp_ctrlr_connect_qpair(ctrlr, qpair);
+	return nvme_transport_ctrlr_connect_qpair(ctrlr, qpair);
+}
+
+int
+spdk_nvme_ctrlr_connect_io_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_qpair *qpair)
+{
+	if (ctrlr != qpair->ctrlr || ctrlr->state != NVME_CTRLR_STATE_READY || ctrlr->is_failed) {
+		return -EINVAL;
+	}
+	if (qpair->state != NVME_QPAIR_DISCONNECTED) {
+		return -EISCONN;
+	}
+	return nvme_transport_ctrlr_connect_qpair(ctrlr, qpair);
 }
 
 void
@@ -842,6 +857,9 @@ spdk_nvme_ctrlr_free_io_qpair(struct spdk_nvme_qpair *qpair)
 	}
 	ctrlr = qpair->ctrlr;
 	nvme_ctrlr_disconnect_qpair(qpair);
+	if (qpair->poll_group != NULL) {
+		spdk_nvme_poll_group_remove(qpair->poll_group->group, qpair);
+	}
 	nvme_qpair_set_state(qpair, NVME_QPAIR_DESTROYING);
 	TAILQ_REMOVE(&ctrlr->active_io_qpairs, qpair, tailq);
 	ctrlr->free_io_qids |= 1ull << qpair->id;

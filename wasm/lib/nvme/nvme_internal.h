@@ -78,6 +78,30 @@ struct spdk_nvme_qpair {
 	uint32_t			connects;
 
 	TAILQ_ENTRY(spdk_nvme_qpair)	tailq;
+
+	/* The transport part of the poll group the qpair is in (NULL: polled directly), and
+	 * its place on that group's connected or disconnected list. */
+	struct spdk_nvme_transport_poll_group	*poll_group;
+	void				*poll_group_tailq_head;
+	STAILQ_ENTRY(spdk_nvme_qpair)	poll_group_stailq;
+};
+
+/* A poll group's part for one transport (upstream nvme_internal.h). TCP is the only
+ * transport, so a poll group holds exactly one, created with the group. */
+struct spdk_nvme_transport_poll_group {
+	struct spdk_nvme_poll_group			*group;
+	STAILQ_HEAD(, spdk_nvme_qpair)			connected_qpairs;
+	STAILQ_HEAD(, spdk_nvme_qpair)			disconnected_qpairs;
+	uint32_t					num_connected_qpairs;
+	bool						in_process_completions;
+};
+
+struct spdk_nvme_poll_group {
+	void						*ctx;
+	struct spdk_nvme_transport_poll_group		*tgroup;
+	bool						in_process_completions;
+	/* Evidence counter: disconnected_qpair_cb calls. */
+	uint32_t					disconnected_cbs;
 };
 
 /* Controller initialization (nvme_ctrlr_process_init), by upstream's state names. */
@@ -180,12 +204,19 @@ void nvme_complete_request(struct nvme_request *req, struct spdk_nvme_cpl *cpl);
 void nvme_qpair_abort_queued_reqs(struct spdk_nvme_qpair *qpair);
 void nvme_completion_poll_cb(void *arg, const struct spdk_nvme_cpl *cpl);
 void nvme_ctrlr_disconnect_qpair(struct spdk_nvme_qpair *qpair);
+int nvme_transport_ctrlr_connect_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_qpair *qpair);
 
 static inline bool
 nvme_qpair_is_admin_queue(struct spdk_nvme_qpair *qpair)
 {
 	return qpair->id == 0;
 }
+
+/* ---- nvme_poll_group.c / the poll-group part of upstream's nvme_transport.c ---- */
+/* Moves the qpair to its group's connected list and lets the transport add its socket. */
+int nvme_poll_group_connect_qpair(struct spdk_nvme_qpair *qpair);
+/* Moves it to the disconnected list and lets the transport take its socket out. */
+int nvme_poll_group_disconnect_qpair(struct spdk_nvme_qpair *qpair);
 
 /* ---- nvme_fabric.c ---- */
 int nvme_fabric_qpair_connect_async(struct spdk_nvme_qpair *qpair, uint32_t num_entries);
@@ -206,6 +237,16 @@ int nvme_tcp_ctrlr_delete_io_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nv
 int nvme_tcp_qpair_submit_request(struct spdk_nvme_qpair *qpair, struct nvme_request *req);
 int32_t nvme_tcp_qpair_process_completions(struct spdk_nvme_qpair *qpair,
 		uint32_t max_completions);
+struct spdk_nvme_transport_poll_group *nvme_tcp_poll_group_create(void);
+int nvme_tcp_poll_group_connect_qpair(struct spdk_nvme_qpair *qpair);
+int nvme_tcp_poll_group_disconnect_qpair(struct spdk_nvme_qpair *qpair);
+int nvme_tcp_poll_group_add(struct spdk_nvme_transport_poll_group *tgroup,
+			    struct spdk_nvme_qpair *qpair);
+int nvme_tcp_poll_group_remove(struct spdk_nvme_transport_poll_group *tgroup,
+			       struct spdk_nvme_qpair *qpair);
+int64_t nvme_tcp_poll_group_process_completions(struct spdk_nvme_transport_poll_group *tgroup,
+		uint32_t completions_per_qpair, spdk_nvme_disconnected_qpair_cb disconnected_qpair_cb);
+int nvme_tcp_poll_group_destroy(struct spdk_nvme_transport_poll_group *tgroup);
 /* Evidence for the exported interface: fields of the TCP qpair (see spdk_wasm_nvme.c), and its
  * socket (NULL when closed), whose receive pipe the interface reports. */
 int nvme_tcp_qpair_get_field(struct spdk_nvme_qpair *qpair, int field);

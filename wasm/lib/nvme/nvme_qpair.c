@@ -219,9 +219,38 @@ nvme_ctrlr_disconnect_qpair(struct spdk_nvme_qpair *qpair)
 		return;
 	}
 	nvme_qpair_set_state(qpair, NVME_QPAIR_DISCONNECTING);
+	/* Out of the sock group before the socket closes (nvme_transport_ctrlr_disconnect_qpair).
+	 * Unlike upstream, the transport aborts every request here and now, so the qpair is
+	 * DISCONNECTED at once rather than at the group's next poll. */
+	if (qpair->poll_group != NULL) {
+		nvme_poll_group_disconnect_qpair(qpair);
+	}
 	nvme_tcp_ctrlr_disconnect_qpair(qpair->ctrlr, qpair);
 	nvme_qpair_set_state(qpair, NVME_QPAIR_DISCONNECTED);
 	nvme_qpair_abort_queued_reqs(qpair);
+}
+
+/* nvme_transport_ctrlr_connect_qpair: the transport starts connecting, then a qpair in a poll
+ * group joins the group's connected list (its socket joins the sock group). */
+int
+nvme_transport_ctrlr_connect_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_qpair *qpair)
+{
+	int rc;
+
+	rc = nvme_tcp_ctrlr_connect_qpair(ctrlr, qpair);
+	if (rc != 0) {
+		return rc;
+	}
+	if (qpair->poll_group != NULL) {
+		rc = nvme_poll_group_connect_qpair(qpair);
+		if (rc != 0) {
+			SPDK_ERRLOG("qpair %u could not join its poll group: %d\n", qpair->id, rc);
+			qpair->transport_failure_reason = SPDK_NVME_QPAIR_FAILURE_LOCAL;
+			nvme_ctrlr_disconnect_qpair(qpair);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int32_t

@@ -11,8 +11,11 @@
  *   response arrived (data_recv): the buffer is the caller's until both happened;
  * - the PDU receive machine nvme_tcp_read_pdu (enum nvme_tcp_pdu_recv_state), H2CTermReq on
  *   protocol errors, C2HTermReq from the target, and teardown that aborts outstanding requests.
- * One socket per qpair, outside any sock group: nvme_tcp_qpair_process_completions flushes it
- * and reads it, as upstream does for a qpair not in a poll group. */
+ * One socket per qpair. Outside a poll group nvme_tcp_qpair_process_completions flushes it and
+ * reads it on every call. In a poll group (nvme_tcp_poll_group_*) the socket joins the group's
+ * sock group when the qpair connects: the sock group poll flushes it, one epoll_wait finds the
+ * sockets with data (or an error queue to read), and only those qpairs are processed
+ * (nvme_tcp_qpair_sock_cb), plus those a send completion left needing a poll (needs_poll). */
 #include "nvme_internal.h"
 #include "spdk/crc32.h"
 #include "spdk/sock.h"
@@ -98,6 +101,9 @@ struct nvme_tcp_qpair {
 	uint64_t				connect_timeout_tsc;
 	/* Completions reaped in the current process_completions call. */
 	uint32_t				reaped;
+	/* On its poll group's needs_poll list. */
+	bool					needs_poll;
+	TAILQ_ENTRY(nvme_tcp_qpair)		link;
 	uint8_t					term_req_data[SPDK_NVME_TCP_TERM_REQ_ERROR_DATA_MAX_SIZE];
 
 	/* Evidence counters. */
@@ -114,6 +120,27 @@ struct nvme_tcp_qpair {
 	uint32_t				icd_bytes;
 	uint32_t				fatal_errors;
 };
+
+struct nvme_tcp_poll_group {
+	struct spdk_nvme_transport_poll_group	group;
+	struct spdk_sock_group			*sock_group;
+	uint32_t				completions_per_qpair;
+	/* Completions of the current poll, or -ENXIO once a qpair of it failed. */
+	int64_t					num_completions;
+	/* Qpairs to process in this poll whether or not their socket has an event. */
+	TAILQ_HEAD(, nvme_tcp_qpair)		needs_poll;
+
+	/* Evidence counters (upstream's spdk_nvme_tcp_stat names). */
+	uint32_t				polls;
+	uint32_t				idle_polls;
+	uint32_t				socket_completions;
+};
+
+static inline struct nvme_tcp_poll_group *
+nvme_tcp_poll_group(struct spdk_nvme_transport_poll_group *group)
+{
+	return SPDK_CONTAINEROF(group, struct nvme_tcp_poll_group, group);
+}
 
 static inline struct nvme_tcp_qpair *
 nvme_tcp_qpair(struct spdk_nvme_qpair *qpair)
@@ -217,6 +244,32 @@ nvme_tcp_req_complete_safe(struct nvme_tcp_req *tcp_req)
 /* ---- sending PDUs ---- */
 
 static void
+nvme_tcp_qpair_set_needs_poll(struct nvme_tcp_qpair *tqpair)
+{
+	struct nvme_tcp_poll_group *pgroup;
+
+	if (tqpair->qpair.poll_group == NULL || tqpair->needs_poll) {
+		return;
+	}
+	pgroup = nvme_tcp_poll_group(tqpair->qpair.poll_group);
+	TAILQ_INSERT_TAIL(&pgroup->needs_poll, tqpair, link);
+	tqpair->needs_poll = true;
+}
+
+static void
+nvme_tcp_qpair_clear_needs_poll(struct nvme_tcp_qpair *tqpair)
+{
+	struct nvme_tcp_poll_group *pgroup;
+
+	if (!tqpair->needs_poll) {
+		return;
+	}
+	pgroup = nvme_tcp_poll_group(tqpair->qpair.poll_group);
+	TAILQ_REMOVE(&pgroup->needs_poll, tqpair, link);
+	tqpair->needs_poll = false;
+}
+
+static void
 pdu_write_done(void *cb_arg, int err)
 {
 	struct nvme_tcp_pdu *pdu = cb_arg;
@@ -229,10 +282,20 @@ pdu_write_done(void *cb_arg, int err)
 		tcp_req->pdu_in_use = false;
 	}
 	if (spdk_unlikely(err != 0)) {
-		/* The connection is gone; process_completions reports it and tears down. */
+		/* The connection is gone; process_completions reports it and tears down. Upstream
+		 * disconnects right here; in a group the qpair is polled at the end of this poll. */
 		SPDK_WASM_TRACE("nvme_tcp_pdu_write_error", tqpair, err, pdu->hdr.common.pdu_type, 0);
 		nvme_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_ERROR);
+		nvme_tcp_qpair_set_needs_poll(tqpair);
 		return;
+	}
+	/* A send completing may free what queued requests wait for, or let the connect move on
+	 * (an ICReq whose ICResp came first, a Connect): no network event need follow, so the
+	 * group polls the qpair anyway. */
+	if (!STAILQ_EMPTY(&tqpair->qpair.queued_req) ||
+	    tqpair->state == NVME_TCP_QPAIR_STATE_INITIALIZING ||
+	    tqpair->state == NVME_TCP_QPAIR_STATE_FABRIC_CONNECT_POLL) {
+		nvme_tcp_qpair_set_needs_poll(tqpair);
 	}
 	assert(pdu->cb_fn != NULL);
 	pdu->cb_fn(pdu->cb_arg);
@@ -314,6 +377,8 @@ nvme_tcp_send_h2c_term_req_complete(void *cb_arg)
 	struct nvme_tcp_qpair *tqpair = cb_arg;
 
 	nvme_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_ERROR);
+	/* No event may follow on the socket: have the group poll the qpair to fail it. */
+	nvme_tcp_qpair_set_needs_poll(tqpair);
 }
 
 /* Answers a protocol error of the controller: H2CTermReq with 'fes' and the offending header,
@@ -1109,7 +1174,8 @@ nvme_tcp_qpair_process_completions(struct spdk_nvme_qpair *qpair, uint32_t max_c
 		max_completions = tqpair->num_entries;
 	}
 	tqpair->reaped = 0;
-	if (nvme_tcp_qpair_flush(tqpair) < 0) {
+	/* In a poll group the sock group poll has flushed the socket already. */
+	if (qpair->poll_group == NULL && nvme_tcp_qpair_flush(tqpair) < 0) {
 		qpair->transport_failure_reason = SPDK_NVME_QPAIR_FAILURE_REMOTE;
 		goto fail;
 	}
@@ -1135,6 +1201,150 @@ fail:
 	SPDK_WASM_TRACE("nvme_tcp_qpair_process_completions_fail", tqpair, qpair->id,
 			tqpair->state, tqpair->recv_state);
 	return -ENXIO;
+}
+
+/* ---- poll groups ---- */
+
+/* The sock group found data (or an error to read) on the qpair's socket, or the qpair needed a
+ * poll: process it as spdk_nvme_qpair_process_completions would. */
+static void
+nvme_tcp_qpair_sock_cb(void *ctx, struct spdk_sock_group *group, struct spdk_sock *sock)
+{
+	struct spdk_nvme_qpair *qpair = ctx;
+	struct nvme_tcp_poll_group *pgroup = nvme_tcp_poll_group(qpair->poll_group);
+	struct nvme_tcp_qpair *tqpair = nvme_tcp_qpair(qpair);
+	int32_t num_completions;
+
+	(void)group;
+	(void)sock;
+	nvme_tcp_qpair_clear_needs_poll(tqpair);
+	num_completions = spdk_nvme_qpair_process_completions(qpair, pgroup->completions_per_qpair);
+	if (pgroup->num_completions >= 0 && num_completions >= 0) {
+		pgroup->num_completions += num_completions;
+	} else {
+		pgroup->num_completions = -ENXIO;
+	}
+}
+
+struct spdk_nvme_transport_poll_group *
+nvme_tcp_poll_group_create(void)
+{
+	struct nvme_tcp_poll_group *group;
+
+	group = calloc(1, sizeof(*group));
+	if (group == NULL) {
+		SPDK_ERRLOG("Unable to allocate poll group.\n");
+		return NULL;
+	}
+	TAILQ_INIT(&group->needs_poll);
+	group->sock_group = spdk_sock_group_create(group);
+	if (group->sock_group == NULL) {
+		free(group);
+		SPDK_ERRLOG("Unable to allocate sock group.\n");
+		return NULL;
+	}
+	return &group->group;
+}
+
+int
+nvme_tcp_poll_group_connect_qpair(struct spdk_nvme_qpair *qpair)
+{
+	struct nvme_tcp_poll_group *group = nvme_tcp_poll_group(qpair->poll_group);
+	struct nvme_tcp_qpair *tqpair = nvme_tcp_qpair(qpair);
+
+	/* Still connecting: the sock module adds it to epoll once the connect completes. */
+	if (tqpair->sock != NULL &&
+	    spdk_sock_group_add_sock(group->sock_group, tqpair->sock, nvme_tcp_qpair_sock_cb,
+				     qpair) != 0) {
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int
+nvme_tcp_poll_group_disconnect_qpair(struct spdk_nvme_qpair *qpair)
+{
+	struct nvme_tcp_poll_group *group = nvme_tcp_poll_group(qpair->poll_group);
+	struct nvme_tcp_qpair *tqpair = nvme_tcp_qpair(qpair);
+
+	nvme_tcp_qpair_clear_needs_poll(tqpair);
+	if (tqpair->sock != NULL && spdk_sock_group_remove_sock(group->sock_group, tqpair->sock) != 0) {
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int
+nvme_tcp_poll_group_add(struct spdk_nvme_transport_poll_group *tgroup,
+			struct spdk_nvme_qpair *qpair)
+{
+	(void)tgroup;
+	(void)qpair;
+	return 0;
+}
+
+int
+nvme_tcp_poll_group_remove(struct spdk_nvme_transport_poll_group *tgroup,
+			   struct spdk_nvme_qpair *qpair)
+{
+	(void)tgroup;
+	assert(qpair->poll_group_tailq_head == &tgroup->disconnected_qpairs);
+	nvme_tcp_qpair_clear_needs_poll(nvme_tcp_qpair(qpair));
+	return 0;
+}
+
+int64_t
+nvme_tcp_poll_group_process_completions(struct spdk_nvme_transport_poll_group *tgroup,
+					uint32_t completions_per_qpair,
+					spdk_nvme_disconnected_qpair_cb disconnected_qpair_cb)
+{
+	struct nvme_tcp_poll_group *group = nvme_tcp_poll_group(tgroup);
+	struct spdk_nvme_qpair *qpair, *tmp_qpair;
+	struct nvme_tcp_qpair *tqpair, *tmp_tqpair;
+	int num_events;
+
+	group->completions_per_qpair = completions_per_qpair;
+	group->num_completions = 0;
+	group->polls++;
+
+	num_events = spdk_sock_group_poll(group->sock_group);
+
+	/* Disconnects finish synchronously here, so every qpair on the list is DISCONNECTED;
+	 * the callback may reconnect or remove it. */
+	STAILQ_FOREACH_SAFE(qpair, &tgroup->disconnected_qpairs, poll_group_stailq, tmp_qpair) {
+		if (qpair->state == NVME_QPAIR_DISCONNECTED) {
+			tgroup->group->disconnected_cbs++;
+			disconnected_qpair_cb(qpair, tgroup->group->ctx);
+		}
+	}
+
+	/* Those a send completion marked and the sock group poll did not already process. */
+	TAILQ_FOREACH_SAFE(tqpair, &group->needs_poll, link, tmp_tqpair) {
+		nvme_tcp_qpair_sock_cb(&tqpair->qpair, group->sock_group, tqpair->sock);
+	}
+
+	if (spdk_unlikely(num_events < 0)) {
+		return num_events;
+	}
+	group->idle_polls += num_events == 0;
+	group->socket_completions += (uint32_t)num_events;
+	return group->num_completions;
+}
+
+int
+nvme_tcp_poll_group_destroy(struct spdk_nvme_transport_poll_group *tgroup)
+{
+	struct nvme_tcp_poll_group *group = nvme_tcp_poll_group(tgroup);
+
+	if (!STAILQ_EMPTY(&tgroup->connected_qpairs)) {
+		return -EBUSY;
+	}
+	if (spdk_sock_group_close(&group->sock_group) != 0) {
+		SPDK_ERRLOG("Failed to close the sock group for a tcp poll group.\n");
+		return -EBUSY;
+	}
+	free(group);
+	return 0;
 }
 
 /* ---- qpair lifetime ---- */
@@ -1168,6 +1378,7 @@ nvme_tcp_ctrlr_disconnect_qpair(struct spdk_nvme_ctrlr *ctrlr, struct spdk_nvme_
 
 	SPDK_WASM_TRACE("nvme_tcp_ctrlr_disconnect_qpair", tqpair, qpair->id, tqpair->state,
 			qpair->transport_failure_reason);
+	nvme_tcp_qpair_clear_needs_poll(tqpair);
 	nvme_tcp_qpair_set_state(tqpair, NVME_TCP_QPAIR_STATE_EXITING);
 	if (tqpair->sock != NULL) {
 		/* Aborts every sock request still queued or waiting for a zero-copy release. */
