@@ -11,7 +11,7 @@ import * as abi from '../../../host/gen/abi.js';
 import type { Kernel } from '../../../host/kernel/kernel.js';
 import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { ATTACH } from '../../../host/scenarios/zcopy-threshold-nvme.js';
-import { pair, qf, roundTrip, type Pair } from './support.js';
+import { pair, qf, randread, roundTrip, type Pair } from './support.js';
 
 const EINPROGRESS = -26;
 const ABORTED_SQ_DELETION = 0x08;
@@ -49,13 +49,6 @@ function idlePolls(p: Pair, n: number): Calls {
   const c = spyKernel(p.host);
   for (let i = 0; i < n; i++) p.host.call('spdk_wasm_poll_once');
   return c;
-}
-
-function randread(p: Pair, qd: number, ios: number): void {
-  expect(p.host.api.spdk_wasm_bdevperf_start(p.id, 1, 4096, qd, 0, 0, ios, 1, 0)).toBe(0);
-  p.tb.runUntil(() => p.host.api.spdk_wasm_bdevperf_status() !== 0, p.tb.world.now + 60e6);
-  expect(p.host.api.spdk_wasm_bdevperf_status()).toBe(1);
-  expect(p.host.api.spdk_wasm_bdevperf_counter(1)).toBe(ios);
 }
 
 describe('NVMe/TCP initiator: the I/O qpair in an NVMe poll group', () => {

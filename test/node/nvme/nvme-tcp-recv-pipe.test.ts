@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../../host/kernel/kernel.js';
 import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
-import { pair, qf, type Pair } from './support.js';
+import { pair, qf, randread, type Pair } from './support.js';
 
 const FACTOR = 8;
 const C2H_DATA_HDR = 24;
@@ -32,13 +32,6 @@ function countReads(m: SpdkMachine): { n: number } {
 function targetRecvBufSizes(target: SpdkMachine): number[] {
   const n = target.api.spdk_wasm_nvmf_tcp_qpair_count();
   return Array.from({ length: n }, (_, i) => target.api.spdk_wasm_nvmf_tcp_qpair_field(target.api.spdk_wasm_nvmf_tcp_qpair_get(i), 19));
-}
-
-function randread(p: Pair, qd: number, ios: number): void {
-  expect(p.host.api.spdk_wasm_bdevperf_start(p.id, 1, 4096, qd, 0, 0, ios, 1, 0)).toBe(0);
-  p.tb.runUntil(() => p.host.api.spdk_wasm_bdevperf_status() !== 0, p.tb.world.now + 60e6);
-  expect(p.host.api.spdk_wasm_bdevperf_status()).toBe(1);
-  expect(p.host.api.spdk_wasm_bdevperf_counter(1)).toBe(ios);
 }
 
 describe('NVMe/TCP receive pipes (spdk_sock_set_recvbuf callers)', () => {

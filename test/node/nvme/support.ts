@@ -67,3 +67,11 @@ export function roundTrip(p: Pair, size: number, lba: number, salt: number): voi
   m.free(rbuf);
 }
 
+
+/** A bdevperf 4 KiB randread of `ios` I/Os at queue depth `qd`, run to a clean finish. */
+export function randread(p: Pair, qd: number, ios: number): void {
+  expect(p.host.api.spdk_wasm_bdevperf_start(p.id, 1, 4096, qd, 0, 0, ios, 1, 0)).toBe(0);
+  p.tb.runUntil(() => p.host.api.spdk_wasm_bdevperf_status() !== 0, p.tb.world.now + 60e6);
+  expect(p.host.api.spdk_wasm_bdevperf_status()).toBe(1);
+  expect(p.host.api.spdk_wasm_bdevperf_counter(1)).toBe(ios);
+}
