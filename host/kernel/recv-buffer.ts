@@ -2,7 +2,7 @@
  *  the gap before them fills (as copies: that path is rare). */
 import type { IoVec } from './host-kernel.js';
 import { copyRange } from './iov.js';
-import { releasePayload, type TcpSegment } from '../net/segment.js';
+import { holdPayload, releasePayload, type TcpSegment } from '../net/segment.js';
 
 /** In-order received bytes, as the arrived payloads themselves. A pooled payload (see
  *  host/net/payload-pool.ts) is held until the reader has taken all of it. */
@@ -17,10 +17,8 @@ export class RecvQueue {
 
   push(b: Uint8Array, owner?: TcpSegment): void {
     if (b.length === 0) return;
-    const pooled = owner !== undefined && owner.holds !== undefined && owner.holds > 0;
-    if (pooled) owner.holds!++;
     this.q.push(b);
-    this.owners.push(pooled ? owner : undefined);
+    this.owners.push(owner !== undefined && holdPayload(owner) ? owner : undefined);
     this.bytes += b.length;
   }
 

@@ -1,7 +1,7 @@
 /** The network fabric: every NIC of every machine, the links between them, routing by
  *  destination address, and the packet-capture hook (a pcap writer subscribes here). */
 import type { World } from '../sim/world.js';
-import type { TcpSegment } from './segment.js';
+import { payloadPooled, type TcpSegment } from './segment.js';
 import { Link, type LinkOptions } from './link.js';
 import type { NetDev } from './netdev.js';
 
@@ -79,7 +79,7 @@ export class Fabric {
     if (this.listeners.length === 0) return;
     const link = dev.loopback ? dev.id : (dev.routes.get(seg.dst)?.name ?? `${dev.id}->?`);
     // Listeners may keep the event: a pooled payload is reused once the segment has arrived.
-    const kept = seg.holds !== undefined && seg.holds > 0 ? { ...seg, payload: seg.payload.slice(), holds: 0 } : seg;
+    const kept = payloadPooled(seg) ? { ...seg, payload: seg.payload.slice(), holds: 0 } : seg;
     const ev: CaptureEvent = { t: this.world.now, link, from: dev.id, seg: kept };
     for (const fn of this.listeners) fn(ev);
   }

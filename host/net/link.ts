@@ -2,7 +2,7 @@
  *  partition. Carrier loss on either NIC takes the link down. */
 import type { World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
-import { recordSegment, releasePayload, type TcpSegment } from './segment.js';
+import { holdPayload, recordSegment, releasePayload, type TcpSegment } from './segment.js';
 import type { NetDev } from './netdev.js';
 
 export interface LinkOptions {
@@ -93,11 +93,12 @@ export class Link {
       at = Math.max(at, this.lastArrival[dir]!);
       this.lastArrival[dir] = at;
     }
-    this.hold(seg);
+    // Each scheduled arrival holds a pooled payload until it has been handled.
+    holdPayload(seg);
     this.world.at(at, 'link.deliver', () => this.arrive(to, seg), to.owner);
     if (this.rng.chance(this.duplicate)) {
       this.counters.duplicated++;
-      this.hold(seg);
+      holdPayload(seg);
       this.world.at(at + 1, 'link.deliver', () => this.arrive(to, seg), to.owner);
     }
   }
@@ -107,11 +108,6 @@ export class Link {
     if (!this.a.up || !this.b.up) return 'down';
     if (this.rng.chance(this.loss)) return 'loss';
     return undefined;
-  }
-
-  /** Each scheduled arrival holds a pooled payload until it has been handled. */
-  private hold(seg: TcpSegment): void {
-    if (seg.holds !== undefined && seg.holds > 0) seg.holds++;
   }
 
   private arrive(to: NetDev, seg: TcpSegment): void {

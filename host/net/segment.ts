@@ -37,10 +37,22 @@ export interface TcpSegment {
   holds?: number;
 }
 
+/** Whether the segment's payload came from the pool and something still holds it. */
+export function payloadPooled(seg: TcpSegment): boolean {
+  return seg.holds !== undefined && seg.holds > 0;
+}
+
+/** Takes one more hold on a pooled payload; false (and nothing to release later) otherwise. */
+export function holdPayload(seg: TcpSegment): boolean {
+  if (!payloadPooled(seg)) return false;
+  seg.holds!++;
+  return true;
+}
+
 /** Drops one hold on a pooled payload; the last one returns it to the pool. */
 export function releasePayload(seg: TcpSegment): void {
-  if (seg.holds === undefined || seg.holds === 0) return;
-  if (--seg.holds === 0) {
+  if (!payloadPooled(seg)) return;
+  if (--seg.holds! === 0) {
     givePayload(seg.payload);
     seg.payload = EMPTY_PAYLOAD; // a late reader sees a length mismatch, not another frame's bytes
   }
