@@ -35,7 +35,11 @@ const SHORT_STRING = 32;
 
 /** The one word that stands for an event's machine and name (see TraceHash). */
 export function eventKey(m: string, ev: string): number {
-  return Math.imul(nameHash(m), 0x9e3779b1) ^ nameHash(ev);
+  return keyOf(nameHash(m), nameHash(ev));
+}
+
+function keyOf(machineHash: number, eventHash: number): number {
+  return Math.imul(machineHash, 0x9e3779b1) ^ eventHash;
 }
 
 /**
@@ -145,7 +149,7 @@ export class Trace {
     const h = this.hash;
     const shape = this.shapeOf(ev);
     h.time(t);
-    h.word(Math.imul(nameHash(m), 0x9e3779b1) ^ shape.evHash); // eventKey(m, ev)
+    h.word(keyOf(nameHash(m), shape.evHash)); // eventKey(m, ev) with the event's hash cached
     if (f !== undefined) this.hashFields(shape, f);
     if (this.wantsEvents) this.deliver(f === undefined ? { t, m, ev } : { t, m, ev, f });
   }

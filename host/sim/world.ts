@@ -1,8 +1,8 @@
 import { EventQueue, type ScheduledEvent, type Touchable } from './event-queue.js';
-
-export type { Touchable } from './event-queue.js';
 import { Prng } from './prng.js';
 import { Trace, type TraceEvent } from './trace.js';
+
+export type { Touchable } from './event-queue.js';
 
 /** Anything the world steps: a machine's SPDK threads (decision 5). */
 export interface Steppable {
