@@ -218,6 +218,18 @@ thread_free_pollers(struct spdk_thread *thread)
 	}
 }
 
+static void
+thread_free_msg_cache(struct spdk_thread *thread)
+{
+	struct spdk_msg *msg;
+
+	while ((msg = STAILQ_FIRST(&thread->msg_cache)) != NULL) {
+		STAILQ_REMOVE_HEAD(&thread->msg_cache, link);
+		free(msg);
+	}
+	thread->msg_cache_count = 0;
+}
+
 void
 spdk_thread_destroy(struct spdk_thread *thread)
 {
@@ -238,10 +250,7 @@ spdk_thread_destroy(struct spdk_thread *thread)
 		STAILQ_REMOVE_HEAD(&thread->messages, link);
 		free(msg);
 	}
-	while ((msg = STAILQ_FIRST(&thread->msg_cache)) != NULL) {
-		STAILQ_REMOVE_HEAD(&thread->msg_cache, link);
-		free(msg);
-	}
+	thread_free_msg_cache(thread);
 	TAILQ_REMOVE(&g_threads, thread, tailq);
 	free(thread);
 }
@@ -512,14 +521,9 @@ void
 spdk_thread_msg_cache_drain(void)
 {
 	struct spdk_thread *thread;
-	struct spdk_msg *msg;
 
 	TAILQ_FOREACH(thread, &g_threads, tailq) {
-		while ((msg = STAILQ_FIRST(&thread->msg_cache)) != NULL) {
-			STAILQ_REMOVE_HEAD(&thread->msg_cache, link);
-			free(msg);
-		}
-		thread->msg_cache_count = 0;
+		thread_free_msg_cache(thread);
 	}
 }
 
