@@ -6,20 +6,12 @@
  * ../nvmf/pdu.ts. Layouts: spec nvmf-tcp-rdma.md §4.1 (PDUs) and §4.2 (SQE, CQE).
  */
 import {
-  crc32c, dataDigest, encodePdu, FLAG, le16, le32, PDU, rd16, rd32, typeHasDdgst, typeHasHdgst,
+  crc32c, dataDigest, encodePdu, FLAG, icPdu, le16, le32, PDU, rd16, rd32, typeHasDdgst, typeHasHdgst,
   type Digests, type RxPdu,
 } from '../nvmf/pdu.js';
 
 export function icresp(o: { pfv?: number; cpda?: number; hdgst?: boolean; ddgst?: boolean; maxh2cdata?: number } = {}): Uint8Array {
-  const b = new Uint8Array(128);
-  b[0] = PDU.IC_RESP;
-  b[2] = 128;
-  le32(b, 4, 128);
-  le16(b, 8, o.pfv ?? 0);
-  b[10] = o.cpda ?? 0;
-  b[11] = (o.hdgst ? 1 : 0) | (o.ddgst ? 2 : 0);
-  le32(b, 12, o.maxh2cdata ?? 131072);
-  return b;
+  return icPdu(PDU.IC_RESP, o.pfv ?? 0, o.cpda ?? 0, o.hdgst === true, o.ddgst === true, o.maxh2cdata ?? 131072);
 }
 
 export interface Cqe {

@@ -119,16 +119,22 @@ export function encodePdu(header: Uint8Array, data: Uint8Array | undefined, dg: 
   return out;
 }
 
-export function icreq(o: { pfv?: number; hpda?: number; hdgst?: boolean; ddgst?: boolean; maxr2t?: number } = {}): Uint8Array {
+/** ICReq and ICResp share one 128-byte layout: PFV, the PDU data alignment (HPDA / CPDA), the
+ *  digest bits, and one dword (MAXR2T / MAXH2CDATA). */
+export function icPdu(type: number, pfv: number, pda: number, hdgst: boolean, ddgst: boolean, dword: number): Uint8Array {
   const b = new Uint8Array(128);
-  b[0] = PDU.IC_REQ;
+  b[0] = type;
   b[2] = 128;
   le32(b, 4, 128);
-  le16(b, 8, o.pfv ?? 0);
-  b[10] = o.hpda ?? 0;
-  b[11] = (o.hdgst ? 1 : 0) | (o.ddgst ? 2 : 0);
-  le32(b, 12, o.maxr2t ?? 0);
+  le16(b, 8, pfv);
+  b[10] = pda;
+  b[11] = (hdgst ? 1 : 0) | (ddgst ? 2 : 0);
+  le32(b, 12, dword);
   return b;
+}
+
+export function icreq(o: { pfv?: number; hpda?: number; hdgst?: boolean; ddgst?: boolean; maxr2t?: number } = {}): Uint8Array {
+  return icPdu(PDU.IC_REQ, o.pfv ?? 0, o.hpda ?? 0, o.hdgst === true, o.ddgst === true, o.maxr2t ?? 0);
 }
 
 /** The ICReq that negotiates `dg`. */
