@@ -37,7 +37,7 @@ flock 9
 hash_of() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16; }
 
 # --- ABI constants shared with TypeScript ---------------------------------------------------------
-abi_key=$(hash_of wasm/port/abi.def wasm/port/abi_dump.c wasm/port/linux wasm/port/host_blk.h)
+abi_key=$(hash_of wasm/port/abi.def wasm/port/abi_dump.c wasm/port/linux wasm/port/host_blk.h wasm/port/infiniband wasm/port/rdma)
 if [ "$(cat build/abi.stamp 2>/dev/null)" != "$abi_key" ] || [ ! -f host/gen/abi.ts ]; then
   say "generating host/gen/abi.ts from wasm/port/abi.def"
   mkdir -p build/abi host/gen

@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: figures for the README, as one JSON object on stdout (also written to
- * build/bench.json). Progress goes to stderr. Never run by the tests.
+ * build/bench.json). Progress goes to stderr. Never run by the tests. `npm run bench -- --save`
+ * also writes bench/results.json, the file the README's table is generated from (npm run readme).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +20,7 @@ import { Fabric } from '../host/net/fabric.js';
 import { webFigures } from './web.js';
 import { blobFigures } from './blob.js';
 import { nvmeFigures } from './nvme.js';
+import { sweepFigures } from './sweep.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -94,7 +98,22 @@ function round(x: number, digits = 2): number {
   return Math.round(x * f) / f;
 }
 
-async function main(): Promise<void> {
+/** The first line of `emcc --version` (the compiler the figures are for). */
+function emccVersion(): string {
+  const r = spawnSync('emcc', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0]!.trim() : 'unknown';
+}
+
+const METHOD = 'one run of the whole bench (npm run bench); NVMe/TCP figures are medians of five runs, each in its own Node process';
+
+async function main(argv: string[]): Promise<void> {
+  const save = argv.includes('--save');
+  const loadAtStart = round(loadavg()[0]!); // other work on the machine moves every figure
+  const unknown = argv.find((a) => a !== '--save');
+  if (unknown !== undefined) {
+    console.error(`bench: unknown argument "${unknown}" (known: --save, which also writes bench/results.json)`);
+    process.exit(2);
+  }
   progress('module sizes, compile and instantiate times');
   const modules = await moduleFigures();
   progress('zero-copy data path (32 MiB, 3 runs, best)');
@@ -104,16 +123,24 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     node: process.version,
+    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, loadAverage1mAtStart: loadAtStart },
+    emcc: emccVersion(),
+    method: METHOD,
     modules,
     zeroCopyDataPath,
     web,
     blob: await blobFigures(progress),
     nvme: await nvmeFigures(progress),
+    sweep: await sweepFigures(progress),
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);
   writeFileSync(join(packageRoot(), 'build', 'bench.json'), json + '\n');
+  if (save) {
+    writeFileSync(join(packageRoot(), 'bench', 'results.json'), json + '\n');
+    progress('saved bench/results.json (now run: npm run readme)');
+  }
   console.log(json);
 }
 
-await main();
+await main(process.argv.slice(2));

@@ -4,13 +4,13 @@
  * and the time from page load to the first simulated step in Debian's Chromium (median of fresh
  * visits); the index page's bytes; and simulated steps per second in the worker.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { CATALOG } from '../host/scenarios/catalog.js';
-import { buildSite, CHROMIUM, launchChromium, serveSite } from '../host/web/node-harness.js';
+import { buildSite, ensureChromium, launchChromium, serveSite } from '../host/web/node-harness.js';
 
 /** The page the README's figures are for. */
 const MAIN_REPLAY = 'zcopy-threshold';
@@ -54,7 +54,11 @@ async function visit(browser: Browser, url: string, visits: number, gz: (f: stri
 }
 
 export async function webFigures(progress: (s: string) => void): Promise<Record<string, unknown>> {
-  if (!existsSync(CHROMIUM)) return { skipped: `${CHROMIUM} is missing (apt-get install -y chromium)` };
+  const chrome = ensureChromium();
+  if (chrome.path === undefined) {
+    progress(`web: skipped: ${chrome.why}`);
+    return { skipped: chrome.why };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'spdk-wasm-bench-site-'));
   const gz = (f: string): number => gzipSync(readFileSync(join(dir, f)), { level: 9 }).length;
   try {

@@ -6,8 +6,10 @@ import { PcapRecorder } from './net/pcap.js';
 import { sideBySide, summaryTable } from './report.js';
 import type { RunResult, Scenario } from './scenarios/contract.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { paramHelp } from './scenarios/param-help.js';
 import { parseSeed, resolveParams, UsageError } from './scenarios/params.js';
 import { loadVariant } from './spdk/node-loader.js';
+import { mergeCommand, sweepCommand } from './sweep/command.node.js';
 import { isFlavor, isVariant, VARIANTS, type Flavor, type Variant } from './spdk/variant.js';
 
 const USAGE = `usage:
@@ -15,6 +17,8 @@ const USAGE = `usage:
   spdk-wasm run <scenario> [--variant unpatched|patched] [--flavor release|asan] [--seed N]
                 [--json] [--trace FILE] [--pcap FILE] [--expect reproduced|clean] [--<param> VALUE ...]
   spdk-wasm all [--seed N] [--json]
+  spdk-wasm sweep <scenario|all> [--seeds 1..100] [--param NAME=V1,V2 ...] [--workers N] [--out FILE] ...
+  spdk-wasm merge FILE...            (spdk-wasm sweep --help for the sweep flags)
 Without --variant, run executes both variants and prints them side by side.
 --pcap FILE writes the emulated wire as a pcap file (Ethernet/IPv4/TCP; open it in Wireshark or
 tshark). With both variants it writes one file each, the variant before the extension:
@@ -57,6 +61,16 @@ function takeString(flags: Map<string, string | true>, name: string): string | u
   const v = flags.get(name);
   flags.delete(name);
   return v === true ? undefined : v;
+}
+
+/** Exits 2 (bad usage) before any run when `file` cannot be written; leaves it empty. */
+function mustWrite(flag: string, file: string): void {
+  try {
+    writeFileSync(file, '');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new UsageError(`--${flag}: cannot write "${file}" (${code})`);
+  }
 }
 
 /** `x.pcap` -> `x.<variant>.pcap` (the variant goes before the extension, if any). */
@@ -110,10 +124,11 @@ async function cmdRun(a: Args): Promise<number> {
     params[k] = v;
   }
   resolveParams(s, params); // reject bad parameters before any work
-  if (trace !== undefined) writeFileSync(trace, '');
+  if (trace !== undefined) mustWrite('trace', trace);
   const variants: Variant[] = variantArg !== undefined ? [variantArg] : [...VARIANTS];
   const results: RunResult[] = [];
   const pcapFile = (v: Variant): string | undefined => pcapArg === undefined ? undefined : variants.length > 1 ? pcapPathFor(pcapArg, v) : pcapArg;
+  for (const v of variants) if (pcapArg !== undefined) mustWrite('pcap', pcapFile(v)!);
   for (const v of variants) results.push(await runOne(s, v, flavorArg, seed, params, trace, pcapFile(v)));
   if (json) for (const r of results) console.log(JSON.stringify(r));
   else console.log(sideBySide(results));
@@ -153,17 +168,42 @@ async function cmdAll(a: Args): Promise<number> {
 function cmdList(): number {
   for (const s of SCENARIOS) {
     console.log(`${s.id}  ${s.title}`);
-    console.log(`    seed ${s.seedDoc}; oracle ${s.oracle}; fix ${s.fix}`);
-    for (const p of s.params) {
-      const range = p.kind === 'int' ? ` [${p.min ?? ''}..${p.max ?? ''}]` : p.kind === 'enum' ? ` {${p.choices!.join('|')}}` : '';
-      console.log(`    --${p.name} (default ${String(p.default)})${range}  ${p.help}`);
-    }
+    console.log(`    bug ${s.bugDoc}; oracle ${s.oracle}; fix ${s.fix}`);
+    for (const line of paramHelp(s)) console.log(`    ${line}`);
   }
   return 0;
 }
 
+/** Usage of one command, for `<command> --help` or `-h` anywhere after it. */
+const COMMAND_USAGE: Record<string, string> = {
+  list: 'usage: spdk-wasm list\nEvery replay: its title, bug write-up (docs/bugs/), oracle, fix, and parameters with defaults and ranges.',
+  run: `${USAGE}\nspdk-wasm run <scenario> --help lists that replay's parameters with their defaults and ranges.`,
+  all: 'usage: spdk-wasm all [--seed N] [--json]\nRuns every replay, unpatched and patched, and prints them side by side, then the summary table.',
+};
+
+/** The help `argv` asks for after a command, or undefined when it asks for none. */
+function commandHelp(argv: string[]): string | undefined {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || !rest.some((a) => a === '--help' || a === '-h')) return undefined;
+  const usage = COMMAND_USAGE[cmd];
+  if (usage === undefined) throw new UsageError(`unknown command "${cmd}"`);
+  const id = cmd === 'run' ? rest.find((a) => !a.startsWith('-')) : undefined;
+  if (id === undefined) return usage;
+  const s = findScenario(id);
+  return [`usage: spdk-wasm run ${s.id} [--variant unpatched|patched] [--seed N] [--json] ... [--<param> VALUE ...]`,
+    s.title, `bug: ${s.bugDoc}; oracle ${s.oracle}; fix ${s.fix}`, 'parameters:', ...paramHelp(s).map((l) => `  ${l}`)].join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
+    // sweep and merge take repeated flags (--param) and file lists: they parse their own arguments.
+    if (argv[0] === 'sweep') return await sweepCommand(argv.slice(1));
+    if (argv[0] === 'merge') return mergeCommand(argv.slice(1));
+    const help = commandHelp(argv);
+    if (help !== undefined) {
+      console.log(help);
+      return 0;
+    }
     const a = parseArgs(argv);
     switch (a.cmd) {
       case 'list':

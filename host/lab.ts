@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { sideBySide } from './report.js';
 import type { ParamValue, RunResult, Scenario } from './scenarios/contract.js';
 import { findScenario } from './scenarios/index.js';
+import { paramHelp } from './scenarios/param-help.js';
 import { parseSeed, resolveParams, UsageError } from './scenarios/params.js';
 import { packageRoot } from './spdk/node-loader.js';
 import { variantDir, type EmscriptenFactory, type LoadedVariant } from './spdk/variant.js';
@@ -117,7 +118,7 @@ function tcpZcopyDisconnectFix(): string {
     'zero-copy pages released, so _req_pdu_write_done finally runs for the requests delayed in TCP_REQ_COMPLETED.',
     'Without it, only tcp_retries2 (15, about 924.6 s) ends the connection.',
     '',
-    'Where the patched variant applies it (ARCHITECTURE decision 2: the variant selects the configuration, the C is the same):',
+    'Where the patched variant applies it (docs/architecture.md: a fix made in configuration is selected by the variant, the C is the same):',
     at('host/scenarios/tcp-zcopy-disconnect.ts', /const ackTimeout = opts\.variant === 'patched'/, 1),
     at('host/scenarios/tcp-zcopy-disconnect.ts', /spdk_wasm_nvmf_create_transport\(/),
     at('wasm/api/spdk_wasm_nvmf.c', /opts\.ack_timeout = ack_timeout_ms/),
@@ -256,10 +257,26 @@ async function runOne(id: string, seed: number, raw: Record<string, string>): Pr
   return 0;
 }
 
+/** `check|run [<id>] --help` (or -h): that command's usage; for `run <id>`, the replay's knobs too. */
+function commandHelp(cmd: string, rest: string[]): string {
+  const lines = USAGE.split('\n');
+  const usage = ['usage:', ...lines.filter((l) => l.startsWith(`  npm run lab -- ${cmd} `)), lines[lines.length - 1]!];
+  if (usage.length === 2) throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+  const id = rest.find((a) => !a.startsWith('-'));
+  if (id === undefined) return usage.join('\n');
+  const { scenario } = labFor(id);
+  if (cmd === 'check') return [...usage, `${id}: ${scenario.title}`, `the bug: ${scenario.bugDoc}; the lab: docs/labs/${id}.md`].join('\n');
+  return [...usage, `knobs of ${id} (the replay's parameters):`, ...paramHelp(scenario).map((l) => `  ${l}`)].join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, id, ...rest] = argv;
-  if (cmd === undefined || cmd === 'help' || cmd === '--help') {
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     console.log(USAGE);
+    return 0;
+  }
+  if (argv.slice(1).some((a) => a === '--help' || a === '-h')) {
+    console.log(commandHelp(cmd, argv.slice(1)));
     return 0;
   }
   if (id === undefined) throw new UsageError(`${cmd} needs a replay id`);

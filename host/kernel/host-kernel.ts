@@ -1,5 +1,5 @@
 /**
- * HostKernel: the TypeScript side of the one seam (ARCHITECTURE decision 3).
+ * HostKernel: the TypeScript side of the one seam (docs/architecture.md, decision 3).
  *
  * The C model calls libc-shaped wrappers (wasm/port/posix_shim.c) that forward to WebAssembly imports
  * of module "host"; host/spdk/imports.ts decodes their pointers and calls one of these typed methods.
@@ -10,6 +10,7 @@
  * the scripted kernel of the unit tests (test/node/support/scripted-kernel.ts), which plays SPDK's
  * MOCK_SET / MOCK_ENQUEUE role.
  */
+import type { RdmaStack } from './rdma/verbs.js';
 
 /** IPv4 socket address; `addr` is dotted quad. */
 export interface SockAddrIn {
@@ -104,6 +105,10 @@ export interface HostKernel {
   blkReap?(ring: number, max: number): BlkCompletion[] | number;
   /** The C completed a request the kernel submitted to exposed SPDK storage. */
   blkExportDone?(tag: number, rc: number): void;
+
+  /** Verbs and RDMA-CM (host/kernel/rdma/verbs.ts); without it host_ibv_* and host_rdma_*
+   *  answer -ENODEV (host/spdk/rdma-imports.ts). */
+  readonly rdma?: RdmaStack | undefined;
 }
 
 export interface BlkInfo {

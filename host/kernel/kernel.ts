@@ -11,14 +11,23 @@ import type {
   BlkCompletion, BlkInfo, EpollEventOut, GuestMemory, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn,
 } from './host-kernel.js';
 import { FdTable } from './fd-table.js';
-import { Epoll } from './epoll.js';
+import { Epoll, type Pollable } from './epoll.js';
 import { TcpSocket } from './tcp-socket.js';
-import type { SocketInfo } from './socket-info.js';
+import { socketInfo, type SocketInfo } from './socket-info.js';
+import * as tcp from './tcp-calls.js';
 import { TcpStack } from './tcp-stack.js';
 import { getOption, setOption } from './sockopt.js';
 import { BlockLayer } from './blockdev.js';
+import type { RdmaStack } from './rdma/verbs.js';
+import type { KernelFile } from './kernel-file.js';
 
-type File = { kind: 'tcp'; sock: TcpSocket; flags: number } | { kind: 'epoll'; ep: Epoll; flags: number };
+export type { KernelFile } from './kernel-file.js';
+
+
+type File =
+  | { kind: 'tcp'; sock: TcpSocket; flags: number }
+  | { kind: 'epoll'; ep: Epoll; flags: number }
+  | { kind: 'file'; file: KernelFile; flags: number };
 
 export interface KernelStats {
   machine: string;
@@ -54,6 +63,8 @@ export class Kernel implements HostKernel, Touchable {
   readonly rng: Prng;
   /** Block devices and their page cache (host/kernel/blockdev.ts). */
   readonly blk: BlockLayer;
+  /** Verbs and RDMA-CM, once a scenario gives this machine an RDMA device (rdma/verbs.ts). */
+  rdma: RdmaStack | undefined;
   /** Counters of sockets whose fd is closed, so totals survive close(). */
   private readonly closedTotals = { retransmits: 0, rtoFired: 0, bytesOut: 0, bytesIn: 0, zcIds: 0, zcNotified: 0 };
 
@@ -85,6 +96,11 @@ export class Kernel implements HostKernel, Touchable {
     return d;
   }
 
+  /** Gives `file` a descriptor (poll, epoll and close see it like any other fd). */
+  openFile(file: KernelFile): number {
+    return this.fds.alloc({ kind: 'file', file, flags: 0 });
+  }
+
   /** The socket behind `fd`, for scenarios and tests (read its state, set knobs). */
   sock(fd: number): TcpSocket | undefined {
     const f = this.fds.get(fd);
@@ -92,7 +108,7 @@ export class Kernel implements HostKernel, Touchable {
   }
 
   sockInfo(fd: number): SocketInfo | undefined {
-    return this.sock(fd)?.info();
+    return infoOf(this.sock(fd));
   }
 
   /** Fault knob: the next `count` MSG_ZEROCOPY sends on `fd` fail with ENOBUFS. */
@@ -111,7 +127,7 @@ export class Kernel implements HostKernel, Touchable {
 
   stats(): KernelStats {
     const sockets: SocketInfo[] = [];
-    for (const [, f] of this.fds.entries()) if (f.kind === 'tcp') sockets.push(f.sock.info());
+    for (const [, f] of this.fds.entries()) if (f.kind === 'tcp') sockets.push(socketInfo(f.sock));
     const totals = { ...this.closedTotals, rstsSent: this.tcp.rstsSent, aborts: this.tcp.aborts };
     for (const s of sockets) {
       totals.retransmits += s.retransmits;
@@ -206,7 +222,7 @@ export class Kernel implements HostKernel, Touchable {
   connect(fd: number, addr: SockAddrIn): number {
     const s = this.tcpOf(fd);
     if (typeof s === 'number') return s;
-    return s.connect(addr);
+    return tcp.connect(s, addr);
   }
 
   close(fd: number): number {
@@ -215,7 +231,7 @@ export class Kernel implements HostKernel, Touchable {
     for (const [, g] of this.fds.entries()) if (g.kind === 'epoll') g.ep.forget(fd);
     this.world.record(this.machine, 'close', { fd });
     if (f.kind === 'tcp') {
-      const i = f.sock.info();
+      const i = socketInfo(f.sock);
       const t = this.closedTotals;
       t.retransmits += i.retransmits;
       t.rtoFired += i.rtoFired;
@@ -223,8 +239,9 @@ export class Kernel implements HostKernel, Touchable {
       t.bytesIn += i.bytesIn;
       t.zcIds += i.zcIds;
       t.zcNotified += i.zcNotified;
-      f.sock.close();
+      tcp.close(f.sock);
     }
+    if (f.kind === 'file') f.file.closed();
     return 0;
   }
 
@@ -232,7 +249,7 @@ export class Kernel implements HostKernel, Touchable {
   shutdown(fd: number, how: 'rd' | 'wr' | 'rdwr'): number {
     const s = this.tcpOf(fd);
     if (typeof s === 'number') return s;
-    return s.shutdown(how);
+    return tcp.shutdown(s, how);
   }
 
   setsockopt(fd: number, level: number, name: number, value: number): number {
@@ -263,7 +280,7 @@ export class Kernel implements HostKernel, Touchable {
   sendmsg(fd: number, iov: IoVec[], flags: number): number {
     const s = this.tcpOf(fd);
     if (typeof s === 'number') return s;
-    return s.sendmsg(iov, flags);
+    return tcp.sendmsg(s, iov, flags);
   }
 
   recvmsg(fd: number, iov: IoVec[], flags: number): RecvMsgResult | number {
@@ -275,14 +292,14 @@ export class Kernel implements HostKernel, Touchable {
       this.world.record(this.machine, 'errqueue.read', { fd, lo: err.ee_info, hi: err.ee_data, code: err.ee_code });
       return { rc: 0, cmsg: { level: abi.SOL_IP, type: abi.IP_RECVERR, err }, flags: abi.MSG_ERRQUEUE };
     }
-    const rc = s.read(iov, (flags & abi.MSG_PEEK) !== 0);
+    const rc = tcp.read(s, iov, (flags & abi.MSG_PEEK) !== 0);
     return rc < 0 ? rc : { rc };
   }
 
   readv(fd: number, iov: IoVec[]): number {
     const s = this.tcpOf(fd);
     if (typeof s === 'number') return s;
-    return s.read(iov, false);
+    return tcp.read(s, iov, false);
   }
 
   recv(fd: number, buf: IoVec, flags: number): number {
@@ -308,7 +325,7 @@ export class Kernel implements HostKernel, Touchable {
       if (p.fd < 0) return 0;
       const f = this.fds.get(p.fd);
       if (f === undefined) return abi.POLLNVAL;
-      const m = f.kind === 'tcp' ? f.sock.pollMask() : f.ep.pollMask();
+      const m = f.kind === 'tcp' ? f.sock.pollMask() : f.kind === 'epoll' ? f.ep.pollMask() : f.file.pollMask();
       let r = 0;
       for (const [e, q] of POLL_MAP) if (m & e) r |= q;
       return r & (p.events | abi.POLLERR | abi.POLLHUP);
@@ -326,7 +343,7 @@ export class Kernel implements HostKernel, Touchable {
     if (e.kind !== 'epoll' || epfd === fd) return -abi.EINVAL;
     const f = this.fds.get(fd);
     if (f === undefined) return -abi.EBADF;
-    const target = f.kind === 'tcp' ? f.sock : f.ep;
+    const target = f.kind === 'tcp' ? f.sock : f.kind === 'epoll' ? f.ep : f.file;
     return e.ep.ctl(op, fd, target, events, data);
   }
 
@@ -375,4 +392,8 @@ export class Kernel implements HostKernel, Touchable {
   blkExportDone(tag: number, rc: number): void {
     this.blk.blkExportDone(tag, rc);
   }
+}
+
+function infoOf(s: TcpSocket | undefined): SocketInfo | undefined {
+  return s === undefined ? undefined : socketInfo(s);
 }

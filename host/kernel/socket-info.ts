@@ -27,6 +27,12 @@ export interface SocketInfo extends SocketCounters {
   zcNotified: number;
   /** Zero-copy calls not yet notified. */
   zcPending: number;
+  nodelay: boolean;
+  /** Receiver ACK state (Linux icsk_ack): quick ACKs left, pingpong count, ato (µs), rcv_mss. */
+  quickAcks: number;
+  pingpong: number;
+  ato: number;
+  rcvMss: number;
 }
 
 export function socketInfo(s: TcpSocket): SocketInfo {
@@ -51,6 +57,11 @@ export function socketInfo(s: TcpSocket): SocketInfo {
     zcIds: s.zc.ids,
     zcNotified: s.zc.notified,
     zcPending: s.zc.pending,
+    nodelay: s.nodelay,
+    quickAcks: s.ack.quick,
+    pingpong: s.ack.pingpong,
+    ato: s.ack.ato,
+    rcvMss: s.ack.rcvMss,
     ...s.c,
   };
 }

@@ -1,7 +1,7 @@
 /** TCP segment arrival: handshake (both sides), ACK processing, in-order and out-of-order data,
  *  FIN and RST, per state. */
 import * as abi from '../gen/abi.js';
-import { TH_ACK, TH_FIN, TH_RST, TH_SYN, type TcpSegment } from '../net/segment.js';
+import { TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, type TcpSegment } from '../net/segment.js';
 import { TcpSocket } from './tcp-socket.js';
 import * as out from './tcp-output.js';
 import { TIME_WAIT_US } from './tcp-timers.js';
@@ -236,7 +236,9 @@ function processData(s: TcpSocket, seg: TcpSegment, segOff: number): void {
     return;
   }
   if (end < s.rcvNxt || (end === s.rcvNxt && !fin)) {
-    out.sendAck(s); // duplicate: the sender missed our ACK
+    // Duplicate: the sender missed our ACK; answer at once and keep ACKing quickly for a while.
+    s.ack.enterQuickack(s.lastAdvWnd);
+    out.sendAck(s);
     return;
   }
   if (segOff > s.rcvNxt) {
@@ -244,13 +246,18 @@ function processData(s: TcpSocket, seg: TcpSegment, segOff: number): void {
     out.sendAck(s); // duplicate ACK tells the sender about the hole
     return;
   }
-  let got = accept(s, seg.payload.subarray(s.rcvNxt - segOff), fin, seg);
+  const got = accept(s, seg.payload.subarray(s.rcvNxt - segOff), fin, seg);
+  if (got > 0) {
+    // A TSO/GRO frame is measured by its MSS-sized parts (gso_size), as Linux does.
+    const segSize = seg.len > s.mss ? s.mss : seg.len;
+    s.ack.dataReceived(s.world.now, segSize, (seg.flags & (TH_PSH | TH_FIN)) !== 0, s.mss, s.lastAdvWnd, s.rtt.rto);
+  }
   let filled = false;
   for (let n = s.ooo.takeAt(s.rcvNxt); n !== undefined && !s.finRcvd; n = s.ooo.takeAt(s.rcvNxt)) {
-    got += accept(s, n.data, n.fin);
+    accept(s, n.data, n.fin);
     filled = true;
   }
-  out.ackReceived(s, got, s.finRcvd || filled);
+  out.ackSndCheck(s, s.finRcvd || filled);
 }
 
 /** `owner`: the arrived segment, when `data` is part of its payload (the queue may hold it). */

@@ -1,5 +1,6 @@
-/** TCP transmission: building segments and frames, Nagle, congestion/receive window limits,
- *  retransmission (RTO with backoff, fast retransmit), persist probes and delayed ACKs. */
+/** TCP transmission: building segments and frames, Nagle (Minshall's variant, as Linux),
+ *  congestion/receive window limits, retransmission (RTO with backoff, fast retransmit), persist
+ *  probes, and when ACKs go out (immediate, delayed, on read; policy in tcp-delack.ts). */
 import * as abi from '../gen/abi.js';
 import { EMPTY_PAYLOAD, StaticFrame, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, type Frame, type TcpSegment } from '../net/segment.js';
 import type { TcpSocket } from './tcp-socket.js';
@@ -7,7 +8,7 @@ import type { Piece } from './send-buffer.js';
 import type { ZcRecord } from './zerocopy.js';
 import { takePayload } from '../net/payload-pool.js';
 import {
-  DELACK_US, RTO_INIT_US, RTO_MAX_US, RTO_MIN_US, TCP_RETRIES2, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES,
+  RTO_INIT_US, RTO_MAX_US, RTO_MIN_US, TCP_RETRIES2, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES,
   retriesTimeoutUs,
 } from './tcp-timers.js';
 
@@ -60,8 +61,9 @@ function segment(s: TcpSocket, seq: number, flags: number, len: number): TcpSegm
 
 function transmit(s: TcpSocket, f: Frame): void {
   s.c.segsOut++;
+  if (f.seg.len > 0) s.ack.dataSent(s.world.now);
   if (f.seg.flags & TH_ACK) {
-    s.ackPendingBytes = 0;
+    s.ack.ackSent();
     s.delackTimer.clear();
     s.lastAdvWnd = f.seg.wnd;
     s.rcvWup = s.rcvNxt;
@@ -111,6 +113,8 @@ function sendData(s: TcpSocket, off: number, len: number, fin: boolean): void {
   }
   const lastEnd = s.sentEnds.length > s.sentHead ? s.sentEnds[s.sentEnds.length - 1]! : s.sndUna;
   if (end > lastEnd) {
+    // Minshall: remember where the last sub-MSS segment of new data ends.
+    if (len % s.mss !== 0) s.sndSml = off + len;
     s.sentEnds.push(end);
     s.sentTimes.push(s.world.now);
     if (s.rttOff < 0 && !retrans) {
@@ -143,10 +147,13 @@ export function output(s: TcpSocket): void {
     const avail = s.sb.end - s.sndNxt;
     if (avail > 0) {
       const limit = s.sndUna + Math.min(s.sndWnd, s.cwnd) - s.sndNxt;
-      const len = Math.min(avail, maxSeg, limit);
+      let len = Math.min(avail, maxSeg, limit);
       if (len <= 0) break;
-      // Nagle: hold a small segment while earlier data is unacknowledged.
-      if (len < s.mss && !s.nodelay && !s.finQueued && s.sndNxt > s.sndUna) break;
+      if (len === avail && len % s.mss !== 0 && nagleHolds(s)) {
+        // Send the whole segments now; the sub-MSS tail waits for the ACK (tcp_mss_split_point).
+        len -= len % s.mss;
+        if (len === 0) break;
+      }
       const fin = s.finQueued && !s.finSent && s.sndNxt + len === s.sb.end;
       sendData(s, s.sndNxt, len, fin);
       s.sndNxt += len;
@@ -161,6 +168,16 @@ export function output(s: TcpSocket): void {
   } else if (s.sb.end > s.sndNxt && s.sndWnd === 0 && !s.persistTimer.armed) {
     s.persistTimer.set(s.world.now + s.rtt.backedOff(s.probeBackoff));
   }
+}
+
+/**
+ * Linux tcp_nagle_check with tcp_minshall_check: without TCP_NODELAY, a sub-MSS tail waits only
+ * while an earlier sub-MSS segment is still unacknowledged (not merely any data, as in RFC 896).
+ * A queued FIN always goes.
+ */
+function nagleHolds(s: TcpSocket): boolean {
+  if (s.nodelay || s.finQueued) return false;
+  return s.sndSml > s.sndUna && s.sndSml <= s.sndNxt;
 }
 
 /** (Re)starts the retransmission timer, clamped so TCP_USER_TIMEOUT fires on time. */
@@ -263,16 +280,23 @@ export function onPersist(s: TcpSocket): void {
 }
 
 export function onDelack(s: TcpSocket): void {
-  if (s.ackPendingBytes > 0 && s.synchronized) sendAck(s);
+  if (!s.ack.scheduled || !s.synchronized) return;
+  s.ack.delackFired(s.rtt.rto);
+  sendAck(s);
 }
 
 /**
- * After the reader took bytes: advertise the window when the read opened it "significantly", as
- * Linux's tcp_cleanup_rbuf does: only once the window the peer still sees has fallen to half the
- * buffer or less, and the new one is at least twice that. A window below one MSS and below half
- * the buffer is advertised as 0 (silly window avoidance), so it reopens nothing.
+ * After the reader took `copied` bytes (Linux __tcp_cleanup_rbuf): send the owed ACK if the read
+ * makes it due (tcp-delack.ts ackOnRead). Otherwise advertise the window when the read opened it
+ * "significantly": only once the window the peer still sees has fallen to half the buffer or
+ * less, and the new one is at least twice that. A window below one MSS and below half the buffer
+ * is advertised as 0 (silly window avoidance), so it reopens nothing.
  */
-export function maybeWindowUpdate(s: TcpSocket): void {
+export function cleanupRbuf(s: TcpSocket, copied: number): void {
+  if (s.synchronized && s.ack.ackOnRead(copied, s.rcvNxt - s.rcvWup, s.rq.bytes === 0)) {
+    sendAck(s);
+    return;
+  }
   if (s.state !== 'ESTABLISHED' && s.state !== 'FIN_WAIT1' && s.state !== 'FIN_WAIT2') return;
   const seen = Math.max(0, s.rcvWup + s.lastAdvWnd - s.rcvNxt);
   if (2 * seen > s.rcvBuf) return;
@@ -281,11 +305,35 @@ export function maybeWindowUpdate(s: TcpSocket): void {
   if (wnd > 0 && wnd >= 2 * seen) sendAck(s);
 }
 
-/** Schedules or sends the ACK for newly received in-order bytes (delayed ACK, RFC 1122). */
-export function ackReceived(s: TcpSocket, bytes: number, now: boolean): void {
-  s.ackPendingBytes += bytes;
-  if (now || s.quickack || s.ackPendingBytes > s.mss) sendAck(s);
-  else if (!s.delackTimer.armed) s.delackTimer.set(s.world.now + DELACK_US);
+/**
+ * After in-order data (or a FIN) arrived (Linux __tcp_ack_snd_check): ACK at once when `now`
+ * (FIN, a filled hole), with TCP_QUICKACK, when more than one full segment (rcv_mss) is
+ * unacknowledged, in quick-ack mode, or while out-of-order data waits; otherwise delay it.
+ */
+export function ackSndCheck(s: TcpSocket, now: boolean): void {
+  const a = s.ack;
+  a.scheduled = true;
+  if (now || s.quickack || s.rcvNxt - s.rcvWup > a.rcvMss || a.inQuickack() || !s.ooo.empty) {
+    sendAck(s);
+    return;
+  }
+  sendDelayedAck(s);
+}
+
+/** tcp_send_delayed_ack: arm (or pull in) the timer; an ACK whose timer is about to fire anyway
+ *  goes now. */
+function sendDelayedAck(s: TcpSocket): void {
+  const now = s.world.now;
+  const ato = s.ack.delackTimeout(s.rtt.srtt);
+  let at = now + ato;
+  if (s.delackTimer.armed) {
+    if (s.delackTimer.deadline <= now + Math.floor(ato / 4)) {
+      sendAck(s);
+      return;
+    }
+    at = Math.min(at, s.delackTimer.deadline);
+  }
+  s.delackTimer.set(at);
 }
 
 /** RST in reply to a segment that matches no connection (or an unacceptable one). */

@@ -1,6 +1,8 @@
 /**
- * One TCP socket: connection state, sequence space, buffers, options and the user-facing
- * operations. Segment processing lives in tcp-input.ts, transmission and timers in tcp-output.ts.
+ * One TCP socket's state: connection state, sequence space, buffers, options, timers, and the
+ * transitions every layer shares (establish, close, abort). The system calls live in
+ * tcp-calls.ts, segment processing in tcp-input.ts, transmission and timer actions in
+ * tcp-output.ts; all of them build on this file, which imports none of them.
  *
  * Stream positions are kept as plain offsets (bytes since the SYN, exact up to 2^53) and turned
  * into real 32-bit wire numbers only at the edge (sndWire/rcvWire).
@@ -9,15 +11,13 @@ import * as abi from '../gen/abi.js';
 import type { Touchable, World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
 import type { NetDev } from '../net/netdev.js';
-import type { GuestMemory, IoVec, SockAddrIn } from './host-kernel.js';
+import type { GuestMemory, SockAddrIn } from './host-kernel.js';
 import { SendBuffer } from './send-buffer.js';
 import { OutOfOrder, RecvQueue } from './recv-buffer.js';
 import { ZeroCopy } from './zerocopy.js';
 import { ErrQueue } from './errqueue.js';
-import { FIN_TIMEOUT_US, RtoEstimator, Timer } from './tcp-timers.js';
-import { gather, iovInBounds, iovTotal } from './iov.js';
-import * as out from './tcp-output.js';
-import { socketInfo, type SocketInfo } from './socket-info.js';
+import { RtoEstimator, Timer } from './tcp-timers.js';
+import { AckControl } from './tcp-delack.js';
 
 export type TcpState =
   | 'CLOSE'
@@ -32,6 +32,13 @@ export type TcpState =
   | 'CLOSE_WAIT'
   | 'LAST_ACK';
 
+/** What a socket's timers do when they fire (tcp-output.ts; wired by the stack). */
+export interface TcpTimerActions {
+  rto(s: TcpSocket): void;
+  delack(s: TcpSocket): void;
+  persist(s: TcpSocket): void;
+}
+
 /** What a socket needs from its machine's TCP stack (implemented by tcp-stack.ts). */
 export interface TcpHost {
   readonly world: World;
@@ -40,6 +47,7 @@ export interface TcpHost {
   readonly machine: string;
   readonly memory: GuestMemory;
   readonly rng: Prng;
+  readonly timers: TcpTimerActions;
   route(dst: string): { dev: NetDev; src: string } | undefined;
   ephemeralPort(addr: string): number;
   register(s: TcpSocket): boolean;
@@ -137,7 +145,11 @@ export class TcpSocket {
    *  peer may send up to rcvWup + lastAdvWnd (Linux's rcv_wup and rcv_wnd). */
   lastAdvWnd = 0;
   rcvWup = 0;
-  ackPendingBytes = 0;
+  /** Delayed-ACK / quick-ack state (Linux icsk_ack). */
+  readonly ack = new AckControl();
+  /** End offset of the last sent segment smaller than its MSS multiple (Linux snd_sml, for
+   *  Minshall's Nagle). */
+  sndSml = 0;
 
   // Listener.
   backlog = 0;
@@ -166,9 +178,10 @@ export class TcpSocket {
     this.zc = new ZeroCopy((lo, hi) => this.onZcComplete(lo, hi));
     const w = host.world;
     const k = host.touch;
-    this.rtoTimer = new Timer(w, 'tcp.rto', () => out.onRto(this), k);
-    this.delackTimer = new Timer(w, 'tcp.delack', () => out.onDelack(this), k);
-    this.persistTimer = new Timer(w, 'tcp.persist', () => out.onPersist(this), k);
+    const t = host.timers;
+    this.rtoTimer = new Timer(w, 'tcp.rto', () => t.rto(this), k);
+    this.delackTimer = new Timer(w, 'tcp.delack', () => t.delack(this), k);
+    this.persistTimer = new Timer(w, 'tcp.persist', () => t.persist(this), k);
     this.waitTimer = new Timer(w, 'tcp.wait', () => this.enterClose(), k);
   }
 
@@ -225,46 +238,11 @@ export class TcpSocket {
     return e;
   }
 
-  // ---- user operations ----
-
-  connect(addr: SockAddrIn): number {
-    switch (this.state) {
-      case 'SYN_SENT':
-      case 'SYN_RECV':
-        return -abi.EALREADY;
-      case 'CLOSE':
-        break;
-      case 'LISTEN':
-        return -abi.EINVAL;
-      default:
-        return -abi.EISCONN;
-    }
-    const r = this.host.route(addr.addr);
-    if (r === undefined) return -abi.ENETUNREACH;
-    const laddr = this.local === undefined || this.local.addr === '0.0.0.0' ? r.src : this.local.addr;
-    const lport = this.local?.port ?? this.host.ephemeralPort(laddr);
-    this.local = { addr: laddr, port: lport };
-    this.remote = { addr: addr.addr, port: addr.port };
-    this.dev = r.dev;
-    this.resetConnection();
-    this.iss = this.host.rng.u32();
-    this.mss = r.dev.mss;
-    this.state = 'SYN_SENT';
-    if (!this.host.register(this)) {
-      this.state = 'CLOSE';
-      return -abi.EADDRNOTAVAIL;
-    }
-    this.synStart = this.world.now;
-    this.record('tcp.connect', { dst: `${addr.addr}:${addr.port}`, src: `${laddr}:${lport}` });
-    out.sendSyn(this);
-    return -abi.EINPROGRESS;
-  }
-
   /** Fresh sequence state for a (re)connect or an accepted child. */
   resetConnection(): void {
     this.skErr = 0;
     this.rcvShutdown = this.sndShutdown = this.done = false;
-    this.sndUna = this.sndNxt = this.sndMax = this.rcvNxt = 0;
+    this.sndUna = this.sndNxt = this.sndMax = this.rcvNxt = this.sndSml = 0;
     this.backoff = this.synRetries = 0;
     this.retransStamp = -1;
     this.finQueued = this.finSent = this.finEverSent = this.finAcked = this.finRcvd = false;
@@ -279,6 +257,7 @@ export class TcpSocket {
     this.backoff = 0;
     this.lastAdvWnd = this.rcvWindow();
     this.rcvWup = this.rcvNxt;
+    this.ack.start(this.mss, this.lastAdvWnd);
     this.record('tcp.established', {
       src: `${this.local!.addr}:${this.local!.port}`,
       dst: `${this.remote!.addr}:${this.remote!.port}`,
@@ -286,121 +265,6 @@ export class TcpSocket {
     });
   }
 
-  sendmsg(iov: IoVec[], flags: number): number {
-    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') {
-      if (this.skErr !== 0) return -this.takeError();
-      if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') return -abi.EAGAIN;
-      return this.everConnected || this.state !== 'CLOSE' ? -abi.EPIPE : -abi.ENOTCONN;
-    }
-    if (this.skErr !== 0) return -this.takeError();
-    if (this.sndShutdown) return -abi.EPIPE;
-    const total = iovTotal(iov);
-    const mem = this.host.memory.bytes();
-    if (!iovInBounds(mem, iov)) return -abi.EFAULT;
-    if (total === 0) return 0;
-    const space = this.sendSpace();
-    if (space <= 0) return -abi.EAGAIN;
-    const zc = (flags & abi.MSG_ZEROCOPY) !== 0 && this.zc.enabled;
-    if (zc && this.zc.nobufs > 0) {
-      this.zc.nobufs--;
-      this.record('sendmsg', { len: total, accepted: 0, zc: 1, err: abi.ENOBUFS });
-      return -abi.ENOBUFS;
-    }
-    const n = Math.min(total, space);
-    const start = this.sb.end;
-    if (zc) {
-      let left = n;
-      for (const v of iov) {
-        if (left === 0) break;
-        const k = Math.min(v.len, left);
-        if (k > 0) this.sb.appendRef(v.base, k);
-        left -= k;
-      }
-    } else {
-      this.sb.appendCopy(gather(mem, iov, n));
-    }
-    let id = -1;
-    if (zc) id = this.zc.take(start, start + n).id;
-    this.record('sendmsg', { len: total, accepted: n, zc: zc ? 1 : 0, id });
-    out.output(this);
-    return n;
-  }
-
-  /** readv/recv/recvmsg data path. */
-  read(iov: IoVec[], peek: boolean): number {
-    if (this.state === 'LISTEN') return -abi.ENOTCONN;
-    const mem = this.host.memory.bytes();
-    if (!iovInBounds(mem, iov)) return -abi.EFAULT;
-    if (this.rq.bytes > 0) {
-      const n = this.rq.copyOut(mem, iov, peek);
-      if (n > 0 && !peek) out.maybeWindowUpdate(this);
-      if (n > 0 || iovTotal(iov) === 0) return n;
-    }
-    if (iovTotal(iov) === 0) return 0;
-    if (this.skErr !== 0) return -this.takeError();
-    if (this.rcvShutdown || this.done) return 0;
-    if (this.state === 'CLOSE') return -abi.ENOTCONN;
-    return -abi.EAGAIN;
-  }
-
-  /** shutdown(2): 'wr' sends FIN after queued data; 'rd' makes reads return EOF. */
-  shutdown(how: 'rd' | 'wr' | 'rdwr'): number {
-    if (!this.synchronized) return -abi.ENOTCONN;
-    if (how !== 'wr') this.rcvShutdown = true;
-    if (how !== 'rd') this.queueFin();
-    return 0;
-  }
-
-  private queueFin(): void {
-    if (this.sndShutdown) return;
-    this.sndShutdown = true;
-    if (this.state === 'ESTABLISHED' || this.state === 'SYN_RECV') this.state = 'FIN_WAIT1';
-    else if (this.state === 'CLOSE_WAIT') this.state = 'LAST_ACK';
-    else return;
-    this.finQueued = true;
-    out.output(this);
-  }
-
-  /** close(2): the fd is gone; the connection winds down on its own. */
-  close(): void {
-    this.orphan = true;
-    this.zc.kill();
-    this.errq.clear();
-    this.record('tcp.close', { state: this.state });
-    switch (this.state) {
-      case 'LISTEN':
-        for (const ch of [...this.acceptQ, ...this.synQ]) {
-          out.sendRst(ch);
-          ch.orphan = true;
-          ch.enterClose();
-        }
-        this.acceptQ = [];
-        this.synQ.clear();
-        this.enterClose();
-        return;
-      case 'CLOSE':
-      case 'SYN_SENT':
-        this.enterClose();
-        return;
-      case 'ESTABLISHED':
-      case 'SYN_RECV':
-      case 'CLOSE_WAIT':
-        if (this.rq.bytes > 0) {
-          // Unread data is lost: Linux answers with RST instead of FIN.
-          out.sendRst(this);
-          this.enterClose();
-          return;
-        }
-        this.rcvShutdown = true;
-        this.queueFin();
-        return;
-      case 'FIN_WAIT2':
-        this.waitTimer.set(this.world.now + FIN_TIMEOUT_US);
-        return;
-      default:
-        return;
-    }
-  }
 
   /** The connection is over: state CLOSE, timers stopped, 4-tuple released. */
   enterClose(): void {
@@ -454,10 +318,5 @@ export class TcpSocket {
     }
     if (this.skErr !== 0 || this.errq.length > 0) m |= abi.EPOLLERR;
     return m;
-  }
-
-  /** A snapshot for scenarios and tests. */
-  info(): SocketInfo {
-    return socketInfo(this);
   }
 }

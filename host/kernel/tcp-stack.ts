@@ -6,8 +6,8 @@ import type { Prng } from '../sim/prng.js';
 import type { NetDev } from '../net/netdev.js';
 import { StaticFrame, type TcpSegment } from '../net/segment.js';
 import type { GuestMemory } from './host-kernel.js';
-import type { TcpHost, TcpSocket } from './tcp-socket.js';
-import { rstFor } from './tcp-output.js';
+import type { TcpHost, TcpSocket, TcpTimerActions } from './tcp-socket.js';
+import { onDelack, onPersist, onRto, rstFor } from './tcp-output.js';
 import { tcpInput } from './tcp-input.js';
 
 /** Linux's default ip_local_port_range. */
@@ -26,6 +26,7 @@ export class TcpStack implements TcpHost {
   private nextEphemeral: number;
   rstsSent = 0;
   aborts = 0;
+  readonly timers: TcpTimerActions = { rto: onRto, delack: onDelack, persist: onPersist };
 
   constructor(
     readonly world: World,

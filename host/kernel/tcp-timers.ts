@@ -7,7 +7,6 @@ export const RTO_MIN_US = 200_000;
 export const RTO_MAX_US = 120_000_000;
 /** Initial RTO before any RTT sample (and for SYN/SYN-ACK). */
 export const RTO_INIT_US = 1_000_000;
-export const DELACK_US = 40_000;
 export const TIME_WAIT_US = 60_000_000;
 export const FIN_TIMEOUT_US = 60_000_000;
 /** Linux defaults: tcp_retries2, tcp_syn_retries, tcp_synack_retries. */

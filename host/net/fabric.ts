@@ -3,7 +3,7 @@
 import type { World } from '../sim/world.js';
 import { payloadPooled, type TcpSegment } from './segment.js';
 import { Link, type LinkOptions } from './link.js';
-import type { NetDev } from './netdev.js';
+import type { CaptureTap, NetDev } from './netdev.js';
 
 export interface CaptureEvent {
   /** Virtual time (µs) the frame started transmitting. */
@@ -26,7 +26,7 @@ export function isSimulatedAddress(addr: string): boolean {
   return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 254;
 }
 
-export class Fabric {
+export class Fabric implements CaptureTap {
   readonly links: Link[] = [];
   private readonly byAddr = new Map<string, NetDev>();
   private readonly listeners: CaptureListener[] = [];
@@ -62,8 +62,7 @@ export class Fabric {
   }
 
   linkBetween(a: NetDev, b: NetDev): Link | undefined {
-    const l = a.routes.get(b.addr);
-    return l !== undefined && l.other(a) === b ? l : undefined;
+    return this.links.find((l) => (l.a === a && l.b === b) || (l.a === b && l.b === a));
   }
 
   onCapture(fn: CaptureListener): () => void {

@@ -3,7 +3,7 @@
 import type { World } from '../sim/world.js';
 import type { Prng } from '../sim/prng.js';
 import { holdPayload, recordSegment, releasePayload, type TcpSegment } from './segment.js';
-import type { NetDev } from './netdev.js';
+import type { NetDev, NetLink } from './netdev.js';
 
 export interface LinkOptions {
   latencyUs?: number;
@@ -28,7 +28,7 @@ export interface LinkCounters {
   reordered: number;
 }
 
-export class Link {
+export class Link implements NetLink {
   latencyUs: number;
   jitterUs: number;
   loss: number;

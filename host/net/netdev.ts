@@ -3,8 +3,19 @@ import * as abi from '../gen/abi.js';
 import type { Touchable, World } from '../sim/world.js';
 import type { ScheduledEvent } from '../sim/event-queue.js';
 import { EMPTY_PAYLOAD, HEADER_BYTES, recordSegment, releasePayload, type Frame, type TcpSegment } from './segment.js';
-import type { Fabric } from './fabric.js';
-import type { Link } from './link.js';
+
+/** The cable a NIC sends over towards one peer address (link.ts's Link). Declared here so the
+ *  NIC sits below the link and the fabric that wire NICs together. */
+export interface NetLink {
+  readonly name: string;
+  /** A frame finished serializing on `from`. */
+  carry(from: NetDev, seg: TcpSegment): void;
+}
+
+/** Where a NIC offers each frame as it starts transmitting (fabric.ts's packet capture). */
+export interface CaptureTap {
+  capture(dev: NetDev, seg: TcpSegment): void;
+}
 
 export interface NetDevOptions {
   name: string;
@@ -43,7 +54,7 @@ export class NetDev {
   txDelayUs: number;
   flags: number;
   /** Far-end address -> link, filled by Fabric.connect. */
-  readonly routes = new Map<string, Link>();
+  readonly routes = new Map<string, NetLink>();
   /** The owning kernel's input; set by the kernel. */
   receiver: ((seg: TcpSegment, dev: NetDev) => void) | undefined;
   readonly counters: NetDevCounters = { txFrames: 0, txBytes: 0, txDropped: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0 };
@@ -55,7 +66,7 @@ export class NetDev {
 
   constructor(
     private readonly world: World,
-    private readonly fabric: Fabric,
+    private readonly fabric: CaptureTap,
     readonly machine: string,
     opts: NetDevOptions,
     /** The owning kernel, as what this NIC's events touch (World.at); undefined: anything. */

@@ -71,6 +71,7 @@ export class PcapWriter {
 
   /** Appends the frame(s) of one capture event. */
   add(ev: CaptureEvent): void {
+    if (ev.seg.roce !== undefined) return; // RoCEv2 frames are not encoded yet (no BTH writer)
     const loopback = ev.from.endsWith('/lo');
     for (const seg of splitForIpv4(ev.seg)) {
       const frame = encodeFrame(seg, this.nextIpId(seg.src), loopback);

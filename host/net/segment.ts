@@ -1,6 +1,7 @@
 /** A TCP/IPv4 segment as it travels the emulated fabric, and the frame a NIC transmits. */
 import type { World } from '../sim/world.js';
 import { givePayload } from './payload-pool.js';
+import type { RocePacket } from './roce.js';
 
 /** TCP header flag bits (RFC 793 wire values, not a libc ABI constant). */
 export const TH_FIN = 0x01;
@@ -35,6 +36,9 @@ export interface TcpSegment {
    *  arrival, the receive queue entries made of it. Undefined or 0 when the payload is not
    *  pooled. Read the payload only while holding it: it goes back at the last releasePayload. */
   holds?: number;
+  /** Set on RoCEv2 frames (host/net/roce.ts): the segment is then a UDP datagram to port 4791
+   *  and seq/ack/flags/wnd/mss mean nothing. */
+  roce?: RocePacket;
 }
 
 /** Whether the segment's payload came from the pool and something still holds it. */
@@ -107,6 +111,10 @@ function endpoint(addr: string, port: number): string {
 
 /** Trace one segment on the wire ("tcp.seg" when delivered, "tcp.drop" with a reason). */
 export function recordSegment(world: World, ev: string, seg: TcpSegment, reason?: string): void {
+  if (seg.roce !== undefined) {
+    recordRoce(world, ev === 'tcp.seg' ? 'roce.pkt' : 'roce.drop', seg, seg.roce, reason);
+    return;
+  }
   const f: Record<string, number | string> = {
     src: endpoint(seg.src, seg.sport),
     dst: endpoint(seg.dst, seg.dport),
@@ -115,6 +123,12 @@ export function recordSegment(world: World, ev: string, seg: TcpSegment, reason?
     len: seg.len,
     flags: flagString(seg.flags),
   };
+  if (reason !== undefined) f['reason'] = reason;
+  world.record('wire', ev, f);
+}
+
+function recordRoce(world: World, ev: string, seg: TcpSegment, p: RocePacket, reason?: string): void {
+  const f: Record<string, number | string> = { src: seg.src, dst: seg.dst, op: p.op, qpn: p.dqpn, psn: p.psn, len: seg.len };
   if (reason !== undefined) f['reason'] = reason;
   world.record('wire', ev, f);
 }

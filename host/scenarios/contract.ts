@@ -1,7 +1,7 @@
 /**
- * The scenario contract (decision 8): one module per replay, with its parameters, the seed document it
- * replays, and a run that returns a verdict observed from bytes and states. The CLI, the tests, the
- * browser demos and the labs all run scenarios through this interface.
+ * The scenario contract (docs/architecture.md): one module per replay, with its parameters, the
+ * bug write-up it replays (docs/bugs/), and a run that returns a verdict observed from bytes and
+ * states. The CLI, the tests, the browser demos and the labs all run scenarios through it.
  */
 import type { Flavor, LoadedVariant, Variant } from '../spdk/variant.js';
 import type { World } from '../sim/world.js';
@@ -77,8 +77,9 @@ export interface Session {
 export interface ScenarioInfo {
   id: string;
   title: string;
-  /** The seed write-up it replays (shared/seeds/...). */
-  seedDoc: string;
+  /** The project's write-up of the bug, `docs/bugs/<id>.md`: what it is, where it was reported
+   *  upstream, how the replay shows it, its controls. */
+  bugDoc: string;
   /** Upstream fix selected by the `patched` variant. */
   fix: string;
   /** The oracle that detects this bug. */

@@ -4,7 +4,7 @@ import { zcopyThreshold } from './zcopy-threshold.js';
 import { sparseBackingImage } from './sparse-backing-image.js';
 import { tcpZcopyDisconnect } from './tcp-zcopy-disconnect.js';
 
-/** Every replay, by stable id (ARCHITECTURE "The five replays"); catalog.ts lists their metadata. */
+/** Every replay, by stable id (docs/bugs/README.md); catalog.ts lists their metadata. */
 export const SCENARIOS: readonly Scenario[] = [zcopyThreshold, sparseBackingImage, tcpZcopyDisconnect];
 
 export function findScenario(id: string): Scenario {

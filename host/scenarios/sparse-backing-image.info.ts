@@ -12,7 +12,7 @@ const PARAMS: readonly ParamSpec[] = [
 export const sparseBackingImageInfo: ScenarioInfo = {
   id: 'sparse-backing-image',
   title: 'backing-image checksum changes after the writer closes the device (stale bytes in sparse clusters)',
-  seedDoc: 'shared/seeds/003_c65043a48524a773.txt',
+  bugDoc: 'docs/bugs/sparse-backing-image.md',
   fix: 'longhorn/spdk dc7fa5938 (longhorn#9876, #10135)',
   oracle: 'safety',
   params: PARAMS,

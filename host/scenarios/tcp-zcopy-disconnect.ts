@@ -82,6 +82,8 @@ export const tcpZcopyDisconnect: Scenario = {
     let cutAt = -1;
     let restoredAt = -1;
     let phase: 'attach' | 'load' | 'cut' | 'observe' | 'long' | 'done' = 'attach';
+    // Attaching takes some 20 round trips (TCP, ICReq, Connect, the admin commands, the I/O qpair).
+    const attachUs = 5e6 + 20 * 2 * (p['latency-us'] as number);
     let observed: Judgement | undefined;
     let releasedAt = -1;
     const hostNic = tb.nics.get('host')!;
@@ -193,9 +195,12 @@ export const tcpZcopyDisconnect: Scenario = {
         switch (phase) {
           case 'attach': {
             const st = (): number => host.api.spdk_wasm_nvme_ctrlr_field(id, 0);
-            tb.runUntil(() => st() === READY || st() === FAILED || tb.crashed() !== undefined, Math.min(until, 5e6));
+            tb.runUntil(() => st() === READY || st() === FAILED || tb.crashed() !== undefined, Math.min(until, attachUs));
             if (st() === READY) phase = 'load';
-            else if (st() === FAILED || tb.world.now >= 5e6) throw new Error(`initiator did not attach (state ${st()})`);
+            else if (st() === FAILED || tb.world.now >= attachUs) {
+              const f = (n: number) => host.api.spdk_wasm_nvme_ctrlr_field(id, n);
+              throw new Error(`initiator did not attach (state ${st()}, nvme_ctrlr_state ${f(1)}, rc ${f(15) | 0}, qpair failure ${f(16)}) at ${tb.world.now} us; ${host.logLines.slice(-3).join(' | ')}`);
+            }
             else return false;
             break;
           }

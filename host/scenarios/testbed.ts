@@ -37,6 +37,15 @@ export interface Testbed {
   opts: RunOptions;
 }
 
+/** Standard Ethernet's MTU; an MSS above ETH_MTU - 40 needs jumbo frames. */
+const ETH_MTU = 1500;
+
+/** The NICs' MTU for a replay's MSS: 1500, or for a larger MSS jumbo frames of MSS + 40 (IPv4
+ *  and TCP headers), as `ip link set dev eth0 mtu N` on both ends of the testbed link. */
+export function linkMtu(mss: number): number {
+  return Math.max(ETH_MTU, mss + 40);
+}
+
 export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promise<Testbed> {
   const started = performance.now();
   const world = new World(opts.seed, { keepTrace: opts.keepTrace ?? 0 });
@@ -53,7 +62,7 @@ export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promis
       variant,
       kernel: (mem) => {
         const k = new Kernel(world, spec.name, mem, fabric);
-        nics.set(spec.name, k.addNetDev({ name: 'eth0', addr: spec.ip, mss: cfg.mss, tsoBytes: cfg.tsoBytes }));
+        nics.set(spec.name, k.addNetDev({ name: 'eth0', addr: spec.ip, mtu: linkMtu(cfg.mss), mss: cfg.mss, tsoBytes: cfg.tsoBytes }));
         return k;
       },
     });

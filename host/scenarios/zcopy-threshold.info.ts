@@ -16,10 +16,14 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'loss-ppm', kind: 'int', default: 0, min: 0, max: 500_000, help: 'frame loss, parts per million (retransmits re-read memory)' },
 ];
 
+/** One-way latency the NVMe/TCP attach survives (the target's CAP.TO is 500 ms; see
+ *  docs/decisions.md 18). */
+const NVME_LATENCY_MAX = 200_000;
+
 export const zcopyThresholdInfo: ScenarioInfo = {
   id: 'zcopy-threshold',
   title: 'zero-copy request completed before its MSG_ZEROCOPY notification (threshold + split write)',
-  seedDoc: 'shared/seeds/000_9f3440e1bd27913d.txt',
+  bugDoc: 'docs/bugs/zcopy-threshold.md',
   fix: 'SPDK a1f20e789f (spdk#3610)',
   oracle: 'safety',
   params: PARAMS,
@@ -28,6 +32,8 @@ export const zcopyThresholdInfo: ScenarioInfo = {
     if (io % 4096 !== 0) return `--io-size must be a multiple of 4096, got ${io}`;
     if (io * (p['io-count'] as number) > 256 * 1024 * 1024) return '--io-size x --io-count must stay within 256 MiB (the target keeps every byte to verify it)';
     if (p['mode'] === 'nvme-tcp' && io > 131072) return `--io-size must be at most 131072 in nvme-tcp mode (the target's max_io_size), got ${io}`;
+    const lat = p['latency-us'] as number;
+    if (p['mode'] === 'nvme-tcp' && lat > NVME_LATENCY_MAX) return `--latency-us must be at most ${NVME_LATENCY_MAX} in nvme-tcp mode (beyond about 250 ms the initiator's attach times out), got ${lat}`;
     return undefined;
   },
 };

@@ -5,12 +5,15 @@
  * As lib/init/json_config.c: `{"subsystems": [{"subsystem": NAME, "config": [{"method": M,
  * "params": {...}}, ...] | null}, ...]}`, other root members ignored, comments allowed. Entries run
  * in file order in two passes: first every method allowed in the startup state, then
- * framework_start_init, then the runtime-only methods. Unlike SPDK, the whole file is validated
- * first — shape, every method known and allowed, every parameter against its schema, each method's
- * side-effect-free check — so a bad file changes nothing, and the error names the subsystem, the
- * entry, the method and the field.
+ * framework_start_init, then the runtime-only methods. Unlike SPDK, a config that fails changes
+ * nothing: the whole file is validated first — shape, every method known and allowed, every
+ * parameter against its schema, each method's side-effect-free check, and the bdev names it
+ * registers against the machine's bdevs and the file's earlier entries — and a call that still
+ * fails while applying (a C error) rolls back the calls applied before it, newest first. The
+ * error names the subsystem, the entry, the method and the field.
  */
 import { describe, isObject, RpcError, type JsonValue, type RpcMethod, type RpcParams, type RpcServer, type RpcState } from './jsonrpc.js';
+import { bdevHolding } from './rpc/bdev-namespace.js';
 
 export interface JsonConfigEntry {
   subsystem: string;
@@ -96,6 +99,7 @@ interface Planned {
 export function planJsonConfig(server: RpcServer, entries: JsonConfigEntry[]): { startup: Planned[]; runtime: Planned[] } {
   const startup: Planned[] = [];
   const runtime: Planned[] = [];
+  const named = new Map<string, JsonConfigEntry>();
   for (const entry of entries) {
     const m = server.registry.get(entry.method);
     const at = (why: string, field?: string): JsonConfigError =>
@@ -109,8 +113,17 @@ export function planJsonConfig(server: RpcServer, entries: JsonConfigEntry[]): {
     }
     try {
       const { p } = server.validate(entry.method, entry.params, state);
+      const bdev = m.createsBdev?.(p);
+      if (bdev !== undefined) {
+        const earlier = named.get(bdev);
+        if (earlier !== undefined) throw at(`bdev name "${bdev}" is also registered by subsystem "${earlier.subsystem}" config[${earlier.index}] (-EEXIST)`, 'name');
+        const holder = bdevHolding({ machine: server.machine, server }, bdev);
+        if (holder !== undefined) throw at(`bdev name "${bdev}" is taken by the existing bdev "${holder}" (-EEXIST)`, 'name');
+        named.set(bdev, entry);
+      }
       (state === 'startup' ? startup : runtime).push({ entry, m, p });
     } catch (err) {
+      if (err instanceof JsonConfigError) throw err;
       if (!(err instanceof RpcError)) throw err;
       const field = isObject(err.data ?? null) ? (err.data as Record<string, JsonValue>)['field'] : undefined;
       const e = at(stripMethod(err.message, entry.method), typeof field === 'string' ? field : undefined);
@@ -125,25 +138,50 @@ export function loadJsonConfig(server: RpcServer, input: string | JsonValue, opt
   const entries = parseJsonConfig(input);
   const plan = planJsonConfig(server, entries);
   const applied: JsonConfigReport['applied'] = [];
+  const undo: { method: string; revert: () => void }[] = [];
+  const ctx = { machine: server.machine, server };
+  const call = (method: string, params: JsonValue | undefined, m: RpcMethod | undefined): void => {
+    const revert = m?.undoable?.(ctx, (params ?? {}) as RpcParams);
+    const result = server.call(method, params);
+    if (revert !== undefined) undo.push({ method, revert: () => revert(result) });
+    else undo.push({ method, revert: () => { throw new Error(`${method} cannot be undone`); } });
+  };
   const run = (x: Planned): void => {
     try {
-      server.call(x.entry.method, x.entry.params);
+      call(x.entry.method, x.entry.params, x.m);
     } catch (err) {
       const e = err instanceof RpcError ? err : undefined;
       const why = e !== undefined ? stripMethod(e.message, x.entry.method) : err instanceof Error ? err.message : String(err);
+      const kept = rollBack(undo);
+      const after = kept.length === 0
+        ? `the ${applied.length} call(s) applied before it were rolled back`
+        : `${applied.length} call(s) were applied and ${kept.join(', ')} could not be rolled back`;
       throw new JsonConfigError(
-        `json config: subsystem "${x.entry.subsystem}" config[${x.entry.index}] method "${x.entry.method}" failed after ${applied.length} call(s) were applied: ${why}`,
+        `json config: subsystem "${x.entry.subsystem}" config[${x.entry.index}] method "${x.entry.method}" failed (${after}): ${why}`,
         { subsystem: x.entry.subsystem, index: x.entry.index, method: x.entry.method }, e);
     }
     applied.push({ subsystem: x.entry.subsystem, method: x.entry.method });
   };
   for (const x of plan.startup) run(x);
   if (server.state === 'startup' && (opts.startFramework ?? true)) {
-    server.call('framework_start_init');
+    call('framework_start_init', undefined, server.registry.get('framework_start_init'));
     applied.push({ subsystem: '', method: 'framework_start_init' });
   }
   for (const x of plan.runtime) run(x);
   return { applied, state: server.state };
+}
+
+/** Reverts applied calls newest first; the methods whose call could not be reverted. */
+function rollBack(undo: { method: string; revert: () => void }[]): string[] {
+  const kept: string[] = [];
+  for (const u of undo.reverse()) {
+    try {
+      u.revert();
+    } catch {
+      kept.push(u.method);
+    }
+  }
+  return kept;
 }
 
 /** RPC messages start "<method>: "; the config error already names the method. */

@@ -77,6 +77,12 @@ export interface RpcMethod {
   check?(ctx: RpcContext, params: RpcParams): void;
   /** Applies the call; returns the JSON-RPC result. Throws RpcError for a failed call. */
   handler(ctx: RpcContext, params: RpcParams): JsonValue;
+  /** The bdev name (or lvol alias) the call will register, when the params alone say it: the
+   *  config loader's dry run refuses a name taken now or by an earlier entry of the file. */
+  createsBdev?(params: RpcParams): string | undefined;
+  /** Called just before the handler; returns what reverses a successful call (given its result),
+   *  so a config that fails part-way is rolled back. */
+  undoable?(ctx: RpcContext, params: RpcParams): (result: JsonValue) => void;
 }
 
 /** Declares a method, checking the declaration itself (names unique, ranges sane). */
@@ -98,15 +104,40 @@ export interface RpcErrorObject {
   data?: JsonValue;
 }
 
+/** Longest message and longest string in `data` an error carries: a bad value is quoted by a
+ *  prefix only, so a 1 MiB parameter is never echoed back. */
+export const ERROR_MESSAGE_MAX = 512;
+export const ERROR_VALUE_MAX = 64;
+
 export class RpcError extends Error {
-  constructor(readonly code: number, message: string, readonly data?: JsonValue) {
-    super(message);
+  readonly data?: JsonValue;
+
+  constructor(readonly code: number, message: string, data?: JsonValue) {
+    super(clipText(message, ERROR_MESSAGE_MAX));
     this.name = 'RpcError';
+    if (data !== undefined) this.data = clipValue(data);
   }
 
   toJSON(): RpcErrorObject {
     return this.data === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, data: this.data };
   }
+}
+
+/** `text` cut to `max` characters, marked with "..." where cut. */
+export function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
+}
+
+/** An error's data with long strings cut and nested values (a bad parameter quoted in full)
+ *  replaced by their short preview; numbers, booleans and null stay as they are. */
+function clipValue(v: JsonValue, depth = 0): JsonValue {
+  if (typeof v === 'string') return clipText(v, ERROR_VALUE_MAX);
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 0) return describe(v);
+  if (Array.isArray(v)) return describe(v);
+  const out: JsonObject = {};
+  for (const [k, x] of Object.entries(v)) out[clipText(k, ERROR_VALUE_MAX)] = clipValue(x, depth + 1);
+  return out;
 }
 
 /** -32602 naming the method and field: "<method>: parameter '<field>' <problem>". */
@@ -127,6 +158,35 @@ export function errnoName(errno: number): string {
 /** SPDK answers a failed C call inside a handler with -32602; name the call and the errno. */
 export function cCallFailed(method: string, call: string, rc: number): RpcError {
   return new RpcError(JSONRPC_ERROR.INVALID_PARAMS, `${method}: ${call} failed: -${errnoName(rc)}`, { method, call, errno: -Math.abs(rc) });
+}
+
+/** lib/jsonrpc: a request may hold at most this many JSON values, else it is a parse error. */
+export const SPDK_JSONRPC_MAX_VALUES = 1024;
+
+/**
+ * The JSON values of `v` as spdk_json_parse counts them (a scalar or a name is one; an object or
+ * array is two, its begin and end), stopping once past `limit`. Iterative, so a value nested
+ * 100k levels deep is counted without exhausting the stack.
+ */
+export function countJsonValues(v: unknown, limit: number): number {
+  const todo: unknown[] = [v];
+  let n = 0;
+  while (todo.length > 0 && n <= limit) {
+    const x = todo.pop();
+    if (Array.isArray(x)) {
+      n += 2;
+      for (const e of x) todo.push(e);
+    } else if (typeof x === 'object' && x !== null) {
+      n += 2;
+      for (const [, e] of Object.entries(x)) {
+        n++;
+        todo.push(e);
+      }
+    } else {
+      n++;
+    }
+  }
+  return n;
 }
 
 /** The methods a server knows; one registry is shared by many servers. */
@@ -183,6 +243,11 @@ export class RpcServer {
       const why = err instanceof Error ? err.message : String(err);
       return JSON.stringify(errorResponse(null, new RpcError(JSONRPC_ERROR.PARSE_ERROR, `Parse error: ${why}`)));
     }
+    const values = countJsonValues(req, SPDK_JSONRPC_MAX_VALUES);
+    if (values > SPDK_JSONRPC_MAX_VALUES) {
+      return JSON.stringify(errorResponse(null, new RpcError(JSONRPC_ERROR.PARSE_ERROR,
+        `Parse error: the request holds more than ${SPDK_JSONRPC_MAX_VALUES} JSON values (SPDK_JSONRPC_MAX_VALUES)`)));
+    }
     const res = this.dispatch(req);
     return res === undefined ? undefined : JSON.stringify(res);
   }
@@ -203,7 +268,7 @@ export class RpcServer {
     if (invalid !== undefined) return errorResponse(rid, new RpcError(JSONRPC_ERROR.INVALID_REQUEST, `Invalid request: ${invalid}`));
     let res: JsonRpcResponse;
     try {
-      res = { jsonrpc: '2.0', id: rid, result: this.call(req['method'] as string, req['params'] as JsonValue | undefined) };
+      res = { jsonrpc: '2.0', id: rid, result: this.call(req['method'] as string, own(req, 'params') as JsonValue | undefined) };
     } catch (err) {
       res = errorResponse(rid, asRpcError(req['method'] as string, err));
     }
@@ -245,7 +310,7 @@ export function validateParams(m: RpcMethod, params: JsonValue | undefined): Rpc
   }
   const specs = new Map(m.params.map((p) => [p.name, p]));
   for (const key of Object.keys(params)) {
-    const why = m.unsupported?.[key];
+    const why = m.unsupported !== undefined && Object.hasOwn(m.unsupported, key) ? m.unsupported[key] : undefined;
     if (why !== undefined) throw invalidParams(m.name, key, `is not supported by this model: ${why}`);
     if (!specs.has(key)) {
       const accepted = m.params.length > 0 ? m.params.map((p) => p.name).join(', ') : 'none';
@@ -253,7 +318,7 @@ export function validateParams(m: RpcMethod, params: JsonValue | undefined): Rpc
     }
   }
   for (const spec of m.params) {
-    const v = params[spec.name];
+    const v = Object.hasOwn(params, spec.name) ? params[spec.name] : undefined;
     if (v === undefined) {
       if (spec.required) throw invalidParams(m.name, spec.name, `is required (${expected(spec)})`, { expected: expected(spec) });
       continue;
@@ -262,7 +327,8 @@ export function validateParams(m: RpcMethod, params: JsonValue | undefined): Rpc
     const problem = valueProblem(spec, v);
     if (problem !== undefined) throw invalidParams(m.name, spec.name, `${problem}, got ${describe(v)}`, { expected: expected(spec), got: v });
   }
-  return params;
+  // A copy without a prototype: a handler's p['constructor'] is undefined, never Object's.
+  return Object.assign(Object.create(null) as Record<string, JsonValue>, params);
 }
 
 const INT_RANGE: Partial<Record<ParamType, [number, number]>> = {
@@ -317,10 +383,15 @@ function valueProblem(spec: ParamSpec, v: JsonValue): string | undefined {
   return undefined;
 }
 
+/** req[key] if req has it as its own property (a request is data, its prototype is not). */
+function own(req: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(req, key) ? req[key] : undefined;
+}
+
 function requestProblem(req: Record<string, unknown>): string | undefined {
-  if (req['jsonrpc'] !== '2.0') return `'jsonrpc' must be "2.0", got ${describe(req['jsonrpc'])}`;
-  if (typeof req['method'] !== 'string') return `'method' must be a string, got ${describe(req['method'])}`;
-  const p = req['params'];
+  if (own(req, 'jsonrpc') !== '2.0') return `'jsonrpc' must be "2.0", got ${describe(own(req, 'jsonrpc'))}`;
+  if (typeof own(req, 'method') !== 'string') return `'method' must be a string, got ${describe(own(req, 'method'))}`;
+  const p = own(req, 'params');
   if (p !== undefined && p !== null && typeof p !== 'object') return `'params' must be an object or array, got ${describe(p)}`;
   return undefined;
 }
@@ -339,12 +410,40 @@ export function isObject(v: unknown): v is Record<string, JsonValue> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A value as an error message shows it: type and (short) JSON. */
+/** A value as an error message shows it: type and a short JSON prefix. */
 export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   const type = Array.isArray(v) ? 'array' : typeof v;
-  let text = JSON.stringify(v) ?? String(v);
-  if (text.length > 40) text = `${text.slice(0, 37)}...`;
-  return `${type} ${text}`;
+  return `${type} ${clipText(jsonPrefix(v, 41), 40)}`;
+}
+
+/** Punctuation in jsonPrefix's work list, told apart from the values being shown. */
+class Lit {
+  constructor(readonly text: string) {}
+}
+
+/** The first `max` characters (or a few more) of v's JSON, built without serialising all of v:
+ *  a 1 MiB string or an array nested 100k deep costs only the prefix. */
+function jsonPrefix(v: unknown, max: number): string {
+  let out = '';
+  const todo: unknown[] = [v];
+  const pushAll = (parts: unknown[]) => {
+    for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+  };
+  while (todo.length > 0 && out.length < max) {
+    const x = todo.pop();
+    if (x instanceof Lit) out += x.text;
+    else if (typeof x === 'string') out += JSON.stringify(x.slice(0, max));
+    else if (Array.isArray(x)) {
+      const parts: unknown[] = [new Lit('[')];
+      x.slice(0, max).forEach((e, i) => parts.push(...(i > 0 ? [new Lit(',')] : []), e));
+      pushAll([...parts, new Lit(']')]);
+    } else if (typeof x === 'object' && x !== null) {
+      const parts: unknown[] = [new Lit('{')];
+      Object.entries(x).slice(0, max).forEach(([k, e], i) => parts.push(new Lit(`${i > 0 ? ',' : ''}${JSON.stringify(k.slice(0, max))}:`), e));
+      pushAll([...parts, new Lit('}')]);
+    } else out += String(JSON.stringify(x) ?? x);
+  }
+  return out;
 }

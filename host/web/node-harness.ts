@@ -1,15 +1,20 @@
 /**
  * Node-only: builds the demo site with Vite into a folder, serves that folder on 127.0.0.1 (Vite's
- * static preview server), and launches Debian's Chromium through playwright-core. Used by the
- * browser tests and the bench; never by the site itself.
+ * static preview server), and launches Debian's Chromium through playwright-core (found, or
+ * installed with apt-get, by ensureChromium). Used by the browser tests and the bench; never by
+ * the site itself.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { findOrInstall, isExecutable, SYSTEM, which, type Availability, type ProgramNeed } from '../debian-package.js';
 import { packageRoot } from '../spdk/node-loader.js';
 
+/** Where Debian's chromium package puts the browser. */
 export const CHROMIUM = '/usr/bin/chromium';
+/** Names another Chromium executable; when it names none, nothing is installed (so the "missing"
+ *  path can be tried on a machine that has Chromium). */
+export const CHROMIUM_ENV = 'SPDK_WASM_CHROMIUM';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 function configFile(): string {
@@ -40,7 +45,25 @@ export async function serveSite(outDir: string): Promise<Served> {
   return { url: url.endsWith('/') ? url : `${url}/`, close: () => server.close() };
 }
 
+/** Where to look for Chromium under this environment: the override, else Debian's path or PATH. */
+export function chromiumNeed(env: NodeJS.ProcessEnv = process.env): ProgramNeed {
+  const value = env[CHROMIUM_ENV];
+  if (value !== undefined && value !== '') {
+    return { pkg: 'chromium', override: { name: CHROMIUM_ENV, value }, find: () => (isExecutable(value) ? value : undefined) };
+  }
+  return { pkg: 'chromium', find: () => (isExecutable(CHROMIUM) ? CHROMIUM : which('chromium')) };
+}
+
+let cached: Availability | undefined;
+
+/** Chromium for the browser tests and the bench, installed once per process if it may be. */
+export function ensureChromium(): Availability {
+  cached ??= findOrInstall(chromiumNeed(), SYSTEM);
+  return cached;
+}
+
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`spdk-wasm: ${CHROMIUM} is missing; run: apt-get install -y chromium`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const c = ensureChromium();
+  if (c.path === undefined) throw new Error(`spdk-wasm: ${c.why}`);
+  return chromium.launch({ executablePath: c.path, headless: true, args: CHROMIUM_FLAGS });
 }

@@ -28,6 +28,10 @@ describe('spdk-wasm CLI', () => {
     [['run', 'zcopy-threshold', '--io-size', '5000'], /multiple of 4096/],
     [['run', 'zcopy-threshold', '--threshold', '-1'], /--threshold of zcopy-threshold must be >= 0/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    // Checked before the run starts (it used to fail with exit 3 after the whole run).
+    [['run', 'zcopy-threshold', '--pcap', '/nonexistent-dir/x.pcap'], /^spdk-wasm: --pcap: cannot write "\/nonexistent-dir\/x\.unpatched\.pcap" \(ENOENT\)$/],
+    [['run', 'zcopy-threshold', '--variant', 'patched', '--pcap', '/proc/x.pcap'], /^spdk-wasm: --pcap: cannot write "\/proc\/x\.pcap"/],
+    [['run', 'zcopy-threshold', '--trace', '/nonexistent-dir/t.jsonl'], /^spdk-wasm: --trace: cannot write "\/nonexistent-dir\/t\.jsonl" \(ENOENT\)$/],
   ])('bad usage %j: one clear line, exit status 2', (args, msg) => {
     const r = cli(...args);
     expect(r.status).toBe(2);

@@ -31,7 +31,7 @@ ut_poller_fn(void *arg)
 	struct ut_poller *p = arg;
 
 	p->runs++;
-	SPDK_WASM_TRACE("ut.poller", p->runs, (uint32_t)spdk_get_ticks(), 0, 0);
+	SPDK_WASM_TRACE("ut.poller", p->runs, (uint32_t)spdk_get_ticks(), (uint32_t)(uintptr_t)p, 0);
 	return p->busy ? SPDK_POLLER_BUSY : SPDK_POLLER_IDLE;
 }
 
@@ -86,11 +86,18 @@ spdk_wasm_ut_poller_unregister(struct spdk_thread *thread, struct ut_poller *p)
 	spdk_set_thread(orig);
 }
 
+/* A tag with UT_MSG_RELAY set sends the tag without it to its own thread when it runs. */
+#define UT_MSG_RELAY 0x10000u
+
 static void
 ut_msg_fn(void *ctx)
 {
-	SPDK_WASM_TRACE("ut.msg", (uint32_t)(uintptr_t)ctx, (uint32_t)spdk_thread_get_id(spdk_get_thread()),
-			0, 0);
+	uint32_t tag = (uint32_t)(uintptr_t)ctx;
+
+	SPDK_WASM_TRACE("ut.msg", tag, (uint32_t)spdk_thread_get_id(spdk_get_thread()), 0, 0);
+	if (tag & UT_MSG_RELAY) {
+		spdk_thread_send_msg(spdk_get_thread(), ut_msg_fn, (void *)(uintptr_t)(tag & ~UT_MSG_RELAY));
+	}
 }
 
 SPDK_WASM_API int

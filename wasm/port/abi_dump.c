@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "linux/errqueue.h"
+#include "rdma/rdma_cma.h" /* before main: it has inline functions */
 
 static void
 name_of(const char *type, const char *field, char *out, size_t n)
@@ -32,7 +33,7 @@ name_of(const char *type, const char *field, char *out, size_t n)
 			out[i++] = '_';
 		}
 		for (; *field && i + 1 < n; field++) {
-			out[i++] = *field == ' ' ? '_' : *field;
+			out[i++] = *field == ' ' || *field == '.' ? '_' : *field;
 		}
 	}
 	out[i] = '\0';

@@ -82,4 +82,44 @@ HOST_IMPORT(host_blk_reap) int32_t host_blk_reap(int32_t ring, struct host_blk_c
  * exported C function with a tag, and the C completes each one here (rc 0 or a negative errno). */
 HOST_IMPORT(host_blk_export_done) void host_blk_export_done(uint32_t tag, int32_t rc);
 
+/* Verbs (the model's libibverbs, rdma_shim.c): objects are host handles (> 0); work requests,
+ * completions and attributes are read and written in place (host/spdk/rdma-imports.ts). */
+struct ibv_send_wr;
+struct ibv_recv_wr;
+struct ibv_wc;
+struct ibv_qp_cap;
+HOST_IMPORT(host_ibv_device_name) int32_t host_ibv_device_name(uint32_t index, char name[64]);
+HOST_IMPORT(host_ibv_open_device) int32_t host_ibv_open_device(const char *name);
+HOST_IMPORT(host_ibv_close_device) int32_t host_ibv_close_device(uint32_t ctx);
+HOST_IMPORT(host_ibv_async_fd) int32_t host_ibv_async_fd(uint32_t ctx);
+/* lim: max_qp, max_qp_wr, max_sge, max_cqe, max_mr, max_srq, max_srq_wr */
+HOST_IMPORT(host_ibv_query_device) int32_t host_ibv_query_device(uint32_t ctx, int32_t lim[7]);
+HOST_IMPORT(host_ibv_get_async_event) int32_t host_ibv_get_async_event(uint32_t ctx, uint32_t *type,
+		uint32_t *element);
+HOST_IMPORT(host_ibv_ack_async_event) int32_t host_ibv_ack_async_event(uint32_t ctx, uint32_t element);
+HOST_IMPORT(host_ibv_alloc_pd) int32_t host_ibv_alloc_pd(uint32_t ctx);
+HOST_IMPORT(host_ibv_dealloc_pd) int32_t host_ibv_dealloc_pd(uint32_t pd);
+HOST_IMPORT(host_ibv_reg_mr) int32_t host_ibv_reg_mr(uint32_t pd, void *addr, double len, int32_t access,
+		uint32_t keys[2]);
+HOST_IMPORT(host_ibv_dereg_mr) int32_t host_ibv_dereg_mr(uint32_t mr);
+HOST_IMPORT(host_ibv_create_comp_channel) int32_t host_ibv_create_comp_channel(uint32_t ctx, int32_t *fd);
+HOST_IMPORT(host_ibv_destroy_comp_channel) int32_t host_ibv_destroy_comp_channel(uint32_t ch);
+HOST_IMPORT(host_ibv_create_cq) int32_t host_ibv_create_cq(uint32_t ctx, int32_t cqe, uint32_t ch);
+HOST_IMPORT(host_ibv_destroy_cq) int32_t host_ibv_destroy_cq(uint32_t cq);
+HOST_IMPORT(host_ibv_poll_cq) int32_t host_ibv_poll_cq(uint32_t cq, int32_t max, struct ibv_wc *wc);
+HOST_IMPORT(host_ibv_req_notify_cq) int32_t host_ibv_req_notify_cq(uint32_t cq);
+HOST_IMPORT(host_ibv_create_srq) int32_t host_ibv_create_srq(uint32_t pd, uint32_t max_wr, uint32_t max_sge);
+HOST_IMPORT(host_ibv_destroy_srq) int32_t host_ibv_destroy_srq(uint32_t srq);
+HOST_IMPORT(host_ibv_post_srq_recv) int32_t host_ibv_post_srq_recv(uint32_t srq, struct ibv_recv_wr *wr,
+		int32_t *bad_index);
+HOST_IMPORT(host_ibv_create_qp) int32_t host_ibv_create_qp(uint32_t pd, uint32_t send_cq, uint32_t recv_cq,
+		uint32_t srq, const struct ibv_qp_cap *cap, int32_t sq_sig_all, uint32_t *qp_num);
+HOST_IMPORT(host_ibv_destroy_qp) int32_t host_ibv_destroy_qp(uint32_t qp);
+HOST_IMPORT(host_ibv_modify_qp_err) int32_t host_ibv_modify_qp_err(uint32_t qp);
+HOST_IMPORT(host_ibv_qp_state) int32_t host_ibv_qp_state(uint32_t qp);
+HOST_IMPORT(host_ibv_post_send) int32_t host_ibv_post_send(uint32_t qp, struct ibv_send_wr *wr,
+		int32_t *bad_index);
+HOST_IMPORT(host_ibv_post_recv) int32_t host_ibv_post_recv(uint32_t qp, struct ibv_recv_wr *wr,
+		int32_t *bad_index);
+
 #endif

@@ -5,7 +5,7 @@
  * as bdev_get_bdevs reports them (bdev_nvme_dump_info_json's driver_specific.nvme, in part).
  */
 import { cCallFailed, defineMethod, invalidParams, RUNTIME, type JsonObject, type JsonValue, type RpcContext, type RpcParams } from '../jsonrpc.js';
-import { nqnOk, trtypeOk } from './nvmf.js';
+import { nqnOk, trtypeOk } from './shared.js';
 
 interface Attached {
   /** spdk_wasm_nvme_attach's controller id. */

@@ -12,14 +12,12 @@
  * (bdev-nvme.ts).
  */
 import type { SpdkMachine } from '../machine.js';
-import { cString } from './nvmf.js';
+import { BDEV, bdevExists, cString } from './shared.js';
 import { nvmeBdevs } from './bdev-nvme.js';
-import { findLvol, lvolsOf, lvsName, lvsUuid, machineState, str, stores, type BaseBdev } from './lvol.js';
+import { dropBaseBdev, findLvol, lvolsOf, lvsName, lvsUuid, machineState, str, stores, type BaseBdev } from './lvol.js';
 import { cCallFailed, defineMethod, errnoName, invalidParams, RpcError, RUNTIME, type JsonObject, type JsonValue, type RpcContext } from '../jsonrpc.js';
+import { BDEV_NAME_MAX, bdevHolding, claimBdevName, setBdevLister } from './bdev-namespace.js';
 import type { Ptr } from '../../gen/spdk-api.js';
-
-/** spdk_wasm_bdev_get fields. */
-const BDEV = { blockSize: 0, numBlocks: 1, zcopy: 2 } as const;
 
 export function bdevNames(ctx: RpcContext): string[] {
   const out: string[] = [];
@@ -30,15 +28,11 @@ export function bdevNames(ctx: RpcContext): string[] {
   }
 }
 
-export function bdevExists(ctx: RpcContext, name: string): boolean {
-  return ctx.machine.api.spdk_wasm_bdev_get(name, BDEV.blockSize) >= 0;
-}
-
 export const bdevMallocCreate = defineMethod({
   name: 'bdev_malloc_create',
   states: RUNTIME,
   params: [
-    { name: 'name', type: 'string', min: 1, max: 255, doc: 'bdev name (default MallocN)' },
+    { name: 'name', type: 'string', min: 1, max: BDEV_NAME_MAX, doc: 'bdev name (default MallocN)' },
     { name: 'num_blocks', type: 'uint64', required: true, min: 1, max: 0xffffffff, doc: 'size in blocks' },
     { name: 'block_size', type: 'uint32', required: true, min: 512, max: 65536, doc: 'block size in bytes (a multiple of 512)' },
     { name: 'physical_block_size', type: 'uint32', choices: [0, 512, 4096], why: 'reported only', doc: 'physical block size' },
@@ -58,30 +52,28 @@ export const bdevMallocCreate = defineMethod({
   handler(ctx, p) {
     let name = p['name'] as string | undefined;
     if (name === undefined) {
-      const names = new Set(bdevNames(ctx));
-      for (let i = 0; ; i++) if (!names.has(`Malloc${i}`)) {
+      for (let i = 0; ; i++) if (bdevHolding(ctx, `Malloc${i}`) === undefined) {
         name = `Malloc${i}`;
         break;
       }
     }
-    if (bdevExists(ctx, name)) throw invalidParams(this.name, 'name', `names a bdev that already exists: "${name}"`, { got: name });
+    claimBdevName(ctx, this.name, name);
     const rc = ctx.machine.api.spdk_wasm_bdev_malloc_create(name, p['num_blocks'] as number, p['block_size'] as number);
     if (rc < 0) throw cCallFailed(this.name, `create_malloc_disk(${name})`, rc);
     return name;
   },
+  createsBdev: (p) => p['name'] as string | undefined,
 });
 
 /** Emscripten's errno values used here. */
 const ENOENT = 44;
-/** Linux EEXIST, the code vbdev RPCs answer a duplicate name with (as bdev_mem_create). */
-const EEXIST = 17;
 
 export const bdevAioCreate = defineMethod({
   name: 'bdev_aio_create',
   states: RUNTIME,
   params: [
     { name: 'filename', type: 'string', required: true, min: 1, doc: "path of a block device in the machine's host kernel (e.g. /dev/sdb)" },
-    { name: 'name', type: 'string', required: true, min: 1, max: 255, doc: 'bdev name' },
+    { name: 'name', type: 'string', required: true, min: 1, max: BDEV_NAME_MAX, doc: 'bdev name' },
     { name: 'block_size', type: 'uint32', doc: "block size; 0 or the device's logical block size (an override is not modelled)" },
     { name: 'readonly', type: 'bool', choices: [false], why: 'the AIO-like device always opens O_RDWR', doc: 'open read-only' },
     { name: 'fallocate', type: 'bool', doc: 'UNMAP/WRITE_ZEROES via fallocate (default false, as Longhorn creates its AIO disks: unmap then changes nothing)' },
@@ -91,9 +83,7 @@ export const bdevAioCreate = defineMethod({
     const name = p['name'] as string;
     const filename = p['filename'] as string;
     const s = machineState(m);
-    if (s.bdevs.has(name) || bdevExists(ctx, name) || findLvol(m, name) !== 0) {
-      throw new RpcError(-EEXIST, `${this.name}: bdev "${name}" already exists`, { method: this.name, errno: -EEXIST });
-    }
+    claimBdevName(ctx, this.name, name);
     const fallocate = p['fallocate'] === true;
     const disk = m.api.spdk_wasm_aio_disk_open(filename, fallocate ? 1 : 0);
     if (disk === 0) {
@@ -112,12 +102,31 @@ export const bdevAioCreate = defineMethod({
     s.bdevs.set(name, { kind: 'aio', name, disk, blockSize, numBlocks: Math.floor(size / blockSize), filename, fallocate });
     return name;
   },
+  createsBdev: (p) => p['name'] as string,
+  undoable: (ctx, p) => () => dropBaseBdev(ctx.machine, p['name'] as string),
 });
 
 type Lvol = Ptr<'spdk_lvol'>;
 
 function aioBdevs(m: SpdkMachine): Extract<BaseBdev, { kind: 'aio' }>[] {
   return [...machineState(m).bdevs.values()].filter((b): b is Extract<BaseBdev, { kind: 'aio' }> => b.kind === 'aio');
+}
+
+function memBdevs(m: SpdkMachine): Extract<BaseBdev, { kind: 'mem' }>[] {
+  return [...machineState(m).bdevs.values()].filter((b): b is Extract<BaseBdev, { kind: 'mem' }> => b.kind === 'mem');
+}
+
+/** A bdev_mem_create disk as bdev_get_bdevs shows it (the model's stand-in, in malloc's shape). */
+function memBdevJson(b: Extract<BaseBdev, { kind: 'mem' }>): JsonObject {
+  return {
+    name: b.name,
+    aliases: [],
+    product_name: 'Memory disk',
+    block_size: b.blockSize,
+    num_blocks: b.numBlocks,
+    supported_io_types: { read: true, write: true, flush: true, unmap: true, write_zeroes: true, reset: false, zcopy: false } as JsonValue,
+    driver_specific: {},
+  };
 }
 
 /** The registered lvol bdevs: open lvols (vbdev_lvol registers a bdev per open lvol). */
@@ -193,33 +202,46 @@ export const bdevGetBdevs = defineMethod({
     const m = ctx.machine;
     const want = p['name'] as string | undefined;
     if (want !== undefined && !bdevExists(ctx, want)) {
-      const aio = machineState(m).bdevs.get(want);
-      if (aio?.kind === 'aio') return [aioBdevJson(aio)];
+      const base = machineState(m).bdevs.get(want);
+      if (base?.kind === 'aio') return [aioBdevJson(base)];
+      if (base?.kind === 'mem') return [memBdevJson(base)];
       const l = findLvol(m, want);
       if (l !== 0 && m.api.spdk_wasm_lvol_info(l, 6) > 0) return [lvolBdevJson(m, l)];
       const nvme = nvmeBdevs(ctx).filter((b) => b['name'] === want);
       if (nvme.length > 0) return nvme;
       throw invalidParams(this.name, 'name', `names no bdev: "${want}"`, { got: want });
     }
-    const names = want !== undefined ? [want] : bdevNames(ctx);
-    const c = names.map((name): JsonObject => {
-      const get = (f: number): number => ctx.machine.api.spdk_wasm_bdev_get(name, f);
-      const idx = bdevNames(ctx).indexOf(name);
-      const zcopy = get(BDEV.zcopy) === 1;
-      return {
-        name,
-        aliases: [],
-        product_name: cString(ctx, ctx.machine.api.spdk_wasm_bdev_name(idx, 1)) ?? '',
-        block_size: get(BDEV.blockSize),
-        num_blocks: get(BDEV.numBlocks),
-        supported_io_types: { read: true, write: true, flush: true, unmap: false, write_zeroes: false, reset: false, zcopy } as JsonValue,
-        driver_specific: {},
-      };
-    });
+    const c = cBdevs(ctx, want !== undefined ? [want] : bdevNames(ctx));
     if (want !== undefined) return c;
-    return [...c, ...aioBdevs(m).map(aioBdevJson), ...lvolBdevs(m).map((l) => lvolBdevJson(m, l)), ...nvmeBdevs(ctx)];
+    return [...c, ...otherBdevs(ctx)];
   },
 });
+
+/** Every bdev outside the C bdev layer: memory and AIO disks, lvols, NVMe namespaces. */
+function otherBdevs(ctx: RpcContext): JsonObject[] {
+  const m = ctx.machine;
+  return [...memBdevs(m).map(memBdevJson), ...aioBdevs(m).map(aioBdevJson), ...lvolBdevs(m).map((l) => lvolBdevJson(m, l)), ...nvmeBdevs(ctx)];
+}
+
+setBdevLister((ctx) => [...cBdevs(ctx, bdevNames(ctx)), ...otherBdevs(ctx)].map((b) => ({ name: b['name'] as string, aliases: b['aliases'] as string[] })));
+
+/** The C bdev layer's bdevs (malloc) of these names. */
+function cBdevs(ctx: RpcContext, names: string[]): JsonObject[] {
+  return names.map((name): JsonObject => {
+    const get = (f: number): number => ctx.machine.api.spdk_wasm_bdev_get(name, f);
+    const idx = bdevNames(ctx).indexOf(name);
+    const zcopy = get(BDEV.zcopy) === 1;
+    return {
+      name,
+      aliases: [],
+      product_name: cString(ctx, ctx.machine.api.spdk_wasm_bdev_name(idx, 1)) ?? '',
+      block_size: get(BDEV.blockSize),
+      num_blocks: get(BDEV.numBlocks),
+      supported_io_types: { read: true, write: true, flush: true, unmap: false, write_zeroes: false, reset: false, zcopy } as JsonValue,
+      driver_specific: {},
+    };
+  });
+}
 
 export const bdevWaitForExamine = defineMethod({
   name: 'bdev_wait_for_examine',

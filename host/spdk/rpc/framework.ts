@@ -14,4 +14,7 @@ export const frameworkStartInit = defineMethod({
     ctx.server.state = 'runtime';
     return true;
   },
+  undoable: (ctx) => () => {
+    ctx.server.state = 'startup';
+  },
 });

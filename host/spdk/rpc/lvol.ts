@@ -20,6 +20,7 @@
 import type { Ptr } from '../../gen/spdk-api.js';
 import type { SpdkMachine } from '../machine.js';
 import { cCallFailed, defineMethod, describe, invalidParams, isObject, RUNTIME, RpcError, JSONRPC_ERROR, type JsonObject, type JsonValue, type ParamSpec, type RpcContext } from '../jsonrpc.js';
+import { BDEV_NAME_MAX, claimBdevName } from './bdev-namespace.js';
 
 type Lvs = Ptr<'spdk_lvol_store'>;
 type Lvol = Ptr<'spdk_lvol'>;
@@ -126,13 +127,18 @@ function storesFrom(ctx: RpcContext, method: string, p: Readonly<Record<string, 
 
 const LVS_CLEAR = { unmap: 0, write_zeroes: 1, none: 2 } as const;
 const LVOL_CLEAR = { none: 1, unmap: 2, write_zeroes: 3 } as const;
-const NAME_MAX = 255; // SPDK_LVS_NAME_MAX / SPDK_LVOL_NAME_MAX (256 in the LH fork) minus the NUL
+const NAME_MAX = 255;
+/** Linux ENOMEM (RPC error codes are negative Linux errnos, as spdk_strerror's callers send). */
+const ENOMEM = 12;
+/** size_in_mib × 2^20 must stay an exact integer in a double on its way to the C (≤ 2^53). */
+const SIZE_IN_MIB_MAX = 2 ** 33;
+const SIZE_WHY = 'the byte size, size_in_mib x 2^20, must be at most 2^53'; // SPDK_LVS_NAME_MAX / SPDK_LVOL_NAME_MAX (256 in the LH fork) minus the NUL
 
 export const bdevMemCreate = defineMethod({
   name: 'bdev_mem_create',
   states: RUNTIME,
   params: [
-    { name: 'name', type: 'string', required: true, min: 1, doc: 'bdev name' },
+    { name: 'name', type: 'string', required: true, min: 1, max: BDEV_NAME_MAX, doc: 'bdev name' },
     { name: 'num_blocks', type: 'uint32', required: true, min: 1, doc: 'size in blocks' },
     { name: 'block_size', type: 'uint32', choices: [512, 4096], doc: 'block size (default 4096)' },
     { name: 'unmap_zeroes', type: 'bool', doc: 'unmap zeroes the range (default true); false models a Longhorn AIO disk without fallocate' },
@@ -140,15 +146,42 @@ export const bdevMemCreate = defineMethod({
   handler(ctx, p) {
     const s = machineState(ctx.machine);
     const name = p['name'] as string;
-    if (s.bdevs.has(name)) throw new RpcError(-17, `${this.name}: bdev "${name}" already exists`, { method: this.name, errno: -17 });
+    claimBdevName(ctx, this.name, name);
     const blockSize = (p['block_size'] as number | undefined) ?? 4096;
     const numBlocks = p['num_blocks'] as number;
     const disk = ctx.machine.api.spdk_wasm_mem_disk_create(numBlocks, blockSize, p['unmap_zeroes'] === false ? 0 : 1);
-    if (disk === 0) throw new RpcError(JSONRPC_ERROR.INTERNAL_ERROR, `${this.name}: cannot allocate ${numBlocks} x ${blockSize} bytes`);
+    if (disk === 0) {
+      // The C refuses a size past size_t, and calloc fails past the linear memory: -ENOMEM, as
+      // a failed allocation is upstream.
+      throw new RpcError(-ENOMEM, `${this.name}: cannot allocate ${numBlocks} blocks of ${blockSize} bytes (${numBlocks * blockSize} bytes) in the machine's memory (-ENOMEM)`, { method: this.name, errno: -ENOMEM });
+    }
     s.bdevs.set(name, { kind: 'mem', name, disk, blockSize, numBlocks });
     return name;
   },
+  createsBdev: (p) => p['name'] as string,
+  undoable: (ctx, p) => () => dropBaseBdev(ctx.machine, p['name'] as string),
 });
+
+/** Reverses a base bdev's creation (config rollback): frees or closes its disk, forgets it. */
+export function dropBaseBdev(m: SpdkMachine, name: string): void {
+  const s = machineState(m);
+  const b = s.bdevs.get(name);
+  if (b === undefined) return;
+  if (b.kind === 'mem') m.api.spdk_wasm_mem_disk_free(b.disk);
+  else m.api.spdk_wasm_aio_disk_close(b.disk);
+  s.bdevs.delete(name);
+}
+
+/** Reverses an lvol, snapshot or clone creation: close and destroy the lvol with this uuid. */
+function undoLvol(ctx: RpcContext, method: string) {
+  return (result: JsonValue): void => {
+    const m = ctx.machine;
+    const l = findLvol(m, result as string);
+    if (l === 0) return;
+    if (m.api.spdk_wasm_lvol_info(l, 6) > 0) runOp(m, method, 'spdk_lvol_close', m.api.spdk_wasm_lvol_close(l));
+    runOp(m, method, 'spdk_lvol_destroy', m.api.spdk_wasm_lvol_destroy(l));
+  };
+}
 
 export const bdevLvolCreateLvstore = defineMethod({
   name: 'bdev_lvol_create_lvstore',
@@ -177,6 +210,13 @@ export const bdevLvolCreateLvstore = defineMethod({
     const lvs = runOp(m, this.name, 'spdk_lvs_init', op) as Lvs;
     s.base.set(lvs, bdev.name);
     return lvsUuid(m, lvs);
+  },
+  undoable: (ctx) => (result) => {
+    const m = ctx.machine;
+    const lvs = m.api.spdk_wasm_lvs_get_by_uuid(result as string);
+    if (lvs === 0) return;
+    runOp(m, 'bdev_lvol_create_lvstore', 'spdk_lvs_unload', m.api.spdk_wasm_lvs_unload(lvs));
+    machineState(m).base.delete(lvs);
   },
 });
 
@@ -207,7 +247,7 @@ export const bdevLvolCreate = defineMethod({
   states: RUNTIME,
   params: [
     { name: 'lvol_name', type: 'string', required: true, min: 1, max: NAME_MAX, doc: 'name, unique in the store' },
-    { name: 'size_in_mib', type: 'uint64', required: true, doc: 'size in MiB (rounded up to clusters)' },
+    { name: 'size_in_mib', type: 'uint64', required: true, max: SIZE_IN_MIB_MAX, why: SIZE_WHY, doc: 'size in MiB (rounded up to clusters)' },
     { name: 'thin_provision', type: 'bool', doc: 'allocate clusters on first write' },
     { name: 'uuid', type: 'string', doc: 'lvol store uuid (or lvs_name)' },
     { name: 'lvs_name', type: 'string', doc: 'lvol store name (or uuid)' },
@@ -216,10 +256,13 @@ export const bdevLvolCreate = defineMethod({
   handler(ctx, p) {
     const m = ctx.machine;
     const lvs = lvsFrom(ctx, this.name, p, 'uuid', 'lvs_name');
+    claimBdevName(ctx, this.name, `${lvsName(m, lvs)}/${p['lvol_name'] as string}`);
     const clear = p['clear_method'] === undefined ? 0 : LVOL_CLEAR[p['clear_method'] as keyof typeof LVOL_CLEAR];
     const lvol = runOp(m, this.name, 'spdk_lvol_create', m.api.spdk_wasm_lvol_create(lvs, p['lvol_name'] as string, (p['size_in_mib'] as number) * 1024 * 1024, p['thin_provision'] === true ? 1 : 0, clear)) as Lvol;
     return str(m, m.api.spdk_wasm_lvol_unique_id(lvol));
   },
+  createsBdev: (p) => (p['lvs_name'] !== undefined ? `${p['lvs_name'] as string}/${p['lvol_name'] as string}` : undefined),
+  undoable: (ctx) => undoLvol(ctx, 'bdev_lvol_create'),
 });
 
 const LVOL_NAME: ParamSpec = { name: 'lvol_name', type: 'string', required: true, min: 1, doc: 'bdev name (uuid) or alias <lvs>/<lvol>' };
@@ -273,12 +316,14 @@ export const bdevLvolSnapshot = defineMethod({
   handler(ctx, p) {
     const m = ctx.machine;
     const lvol = lvolOrThrow(ctx, this.name, 'lvol_name', p['lvol_name'] as string);
+    claimBdevName(ctx, this.name, `${lvsName(m, m.api.spdk_wasm_lvol_store(lvol))}/${p['snapshot_name'] as string}`);
     const x = p['xattrs'];
     const xattrs = isObject(x) ? (x as Record<string, string>) : undefined;
     const call = xattrs === undefined ? 'spdk_lvol_create_snapshot' : 'spdk_lvol_create_snapshot_with_xattrs';
     const snap = runOp(m, this.name, call, lvolSnapshotOp(m, lvol, p['snapshot_name'] as string, xattrs)) as Lvol;
     return str(m, m.api.spdk_wasm_lvol_unique_id(snap));
   },
+  undoable: (ctx) => undoLvol(ctx, 'bdev_lvol_snapshot'),
 });
 
 export const bdevLvolClone = defineMethod({
@@ -291,9 +336,11 @@ export const bdevLvolClone = defineMethod({
   handler(ctx, p) {
     const m = ctx.machine;
     const snap = lvolOrThrow(ctx, this.name, 'snapshot_name', p['snapshot_name'] as string);
+    claimBdevName(ctx, this.name, `${lvsName(m, m.api.spdk_wasm_lvol_store(snap))}/${p['clone_name'] as string}`);
     const clone = runOp(m, this.name, 'spdk_lvol_create_clone', m.api.spdk_wasm_lvol_clone(snap, p['clone_name'] as string)) as Lvol;
     return str(m, m.api.spdk_wasm_lvol_unique_id(clone));
   },
+  undoable: (ctx) => undoLvol(ctx, 'bdev_lvol_clone'),
 });
 
 export const bdevLvolDelete = defineMethod({
@@ -396,7 +443,7 @@ export const bdevLvolResize = defineMethod({
   states: RUNTIME,
   params: [
     { name: 'name', type: 'string', required: true, min: 1, doc: 'bdev name or alias' },
-    { name: 'size_in_mib', type: 'uint64', required: true, doc: 'new size in MiB (rounded up to clusters)' },
+    { name: 'size_in_mib', type: 'uint64', required: true, max: SIZE_IN_MIB_MAX, why: SIZE_WHY, doc: 'new size in MiB (rounded up to clusters)' },
   ],
   handler(ctx, p) {
     const m = ctx.machine;

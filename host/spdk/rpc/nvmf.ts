@@ -12,7 +12,7 @@
  * create them in earlier entries (see RpcMethod.check).
  */
 import { cCallFailed, defineMethod, describe, invalidParams, isObject, RUNTIME, type JsonObject, type JsonValue, type ParamSpec, type RpcContext } from '../jsonrpc.js';
-import { bdevExists } from './bdev.js';
+import { bdevExists, cString, nqnOk, trtypeOk } from './shared.js';
 
 const TGT_NAME: ParamSpec = { name: 'tgt_name', type: 'string', choices: ['nvmf_tgt'], why: 'the model runs one target', doc: 'target name' };
 const NQN: ParamSpec = { name: 'nqn', type: 'string', required: true, min: 11, max: 223, doc: 'subsystem NQN' };
@@ -22,21 +22,6 @@ const TRANSPORT_FIELD = {
   max_queue_depth: 0, max_io_qpairs_per_ctrlr: 1, in_capsule_data_size: 2, max_io_size: 3, io_unit_size: 4,
   max_aq_depth: 5, num_shared_buffers: 6, buf_cache_size: 7, abort_timeout_sec: 8, zcopy: 9, ack_timeout: 10, c2h_success: 11,
 } as const;
-
-/** A `const char *` a C export returned (the binding hands back the address), or undefined for NULL. */
-export function cString(ctx: RpcContext, v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  const p = (v as number) >>> 0;
-  return p === 0 ? undefined : ctx.machine.mem.cstring(p);
-}
-
-export function trtypeOk(v: string): boolean {
-  return v.toUpperCase() === 'TCP';
-}
-
-export function nqnOk(method: string, field: string, v: string): void {
-  if (!v.startsWith('nqn.')) throw invalidParams(method, field, `must be an NQN starting with "nqn.", got "${v}"`, { got: v });
-}
 
 /** Index of subsystem `nqn`, or an error naming `field`. */
 function subsystemIndex(ctx: RpcContext, method: string, nqn: string, field = 'nqn'): number {

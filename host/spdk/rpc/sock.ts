@@ -83,6 +83,17 @@ export const sockImplSetOptions = defineMethod({
     }
     return true;
   },
+  undoable(ctx, p) {
+    const impl = p['impl_name'] as string;
+    const before = readOpts(ctx, 'sock_impl_set_options', impl);
+    return () => {
+      for (const [name, field] of Object.entries(SOCK_IMPL_FIELD) as [SockImplField, number][]) {
+        const v = before[name];
+        if (v === undefined) continue;
+        ctx.machine.callStr('spdk_wasm_rpc_sock_impl_set_opt', impl, field, typeof v === 'boolean' ? (v ? 1 : 0) : (v as number));
+      }
+    };
+  },
 });
 
 export const sockImplGetOptions = defineMethod({

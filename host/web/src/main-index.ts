@@ -8,7 +8,7 @@ const list = h('ul', { class: 'replays', id: 'replays' },
     return h('li', { 'data-replay': s.id },
       h('h2', {}, h('a', { href: href('unpatched') }, s.id)),
       h('p', {}, s.title),
-      h('p', { class: 'meta' }, `seed write-up ${s.seedDoc} · oracle ${s.oracle} · fix ${s.fix}`),
+      h('p', { class: 'meta' }, 'the bug: ', h('code', {}, s.bugDoc), ` · oracle ${s.oracle} · fix ${s.fix}`),
       h('p', {}, h('a', { href: href('unpatched') }, 'unpatched (the bug)'), ' · ', h('a', { href: href('patched') }, 'patched (the fix)'),
         ' · lab: ', h('code', {}, `docs/labs/${s.id}.md`)));
   }));

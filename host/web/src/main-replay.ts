@@ -72,7 +72,7 @@ function layout(): void {
       h('p', { class: 'crumbs' }, h('a', { href: './' }, 'spdk-wasm replays'), ' / ', s.id),
       h('h1', {}, s.id),
       h('p', { class: 'title' }, s.title),
-      h('p', { class: 'meta' }, `seed write-up ${s.seedDoc} · fix ${s.fix} · oracle ${s.oracle}`)),
+      h('p', { class: 'meta' }, 'the bug: ', h('code', {}, s.bugDoc), ` · fix ${s.fix} · oracle ${s.oracle}`)),
     problems.length > 0
       ? h('div', { class: 'problem', id: 'url-problems', role: 'alert' }, h('strong', {}, 'This link had problems; defaults were used instead:'),
         h('ul', {}, ...problems.map((p) => h('li', {}, p))))

@@ -133,3 +133,17 @@ export function firstDiff(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
 }
+
+/**
+ * Uses up the quick ACKs Linux grants a receiver at connection start (tcp_incr_quickack), so the
+ * next small segment meets the delayed-ACK rules: one-byte writes from `c` (ini) to `s` (tgt),
+ * each acknowledged before the next, then the receiver reads them (nothing is owed by then).
+ */
+export function useUpQuickAcks(net: Net, c: number, s: number, addr = 1 << 20): void {
+  for (let i = 0; net.tgt.sockInfo(s)!.quickAcks > 0 || i === 0; i++) {
+    if (i > 64) throw new Error('quick ACKs never ran out');
+    if (net.ini.sendmsg(c, [{ base: addr, len: 1 }], 0) !== 1) throw new Error('sendmsg failed');
+    runUntil(net, () => net.ini.sockInfo(c)!.unacked === 0);
+  }
+  drain(net.tgt, net.memTgt, s);
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import { payloadPool } from '../../../host/net/payload-pool.js';
-import { connectPair, drain, fill, firstDiff, makeNet, pattern, runFor, runUntil } from './net-harness.js';
+import { connectPair, drain, fill, firstDiff, makeNet, pattern, runFor, runUntil, useUpQuickAcks } from './net-harness.js';
 
 const NODELAY: [number, number, number] = [abi.IPPROTO_TCP, abi.TCP_NODELAY, 1];
 
@@ -37,9 +37,10 @@ describe('TCP data transfer', () => {
     expect(drain(net.tgt, net.memTgt, s)).toEqual(pattern(10_000, 3).subarray(0, 8000));
   });
 
-  it('delayed ACK: one small segment is acknowledged after 40 ms, two full ones at once', () => {
+  it('delayed ACK once the quick ACKs ran out: one small unread segment waits 40 ms, two full ones do not', () => {
     const net = makeNet(13, { latencyUs: 10 }, { mss: 1000 });
-    const { c } = connectPair(net, 4420, [NODELAY]);
+    const { c, s } = connectPair(net, 4420, [NODELAY]);
+    useUpQuickAcks(net, c, s);
     fill(net.memIni, 0, pattern(2000, 0));
     const t0 = net.world.now;
     expect(net.ini.sendmsg(c, [{ base: 0, len: 100 }], 0)).toBe(100);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import type { Kernel } from '../../../host/kernel/kernel.js';
 import type { SockExtendedErr } from '../../../host/kernel/host-kernel.js';
-import { ZC, connectPair, drain, fill, makeNet, runFor, runUntil, tcpSocket, listenOn } from './net-harness.js';
+import { ZC, connectPair, drain, fill, makeNet, runFor, runUntil, tcpSocket, listenOn, useUpQuickAcks } from './net-harness.js';
 
 const ZCF = abi.MSG_ZEROCOPY | abi.MSG_NOSIGNAL;
 
@@ -158,7 +158,8 @@ describe('MSG_ZEROCOPY', () => {
 
   it('a retransmission still queued on the NIC holds the notification until it has been sent', () => {
     const net = makeNet(28, { latencyUs: 10 });
-    const { c } = connectPair(net, 4420, ZC);
+    const { c, s } = connectPair(net, 4420, ZC);
+    useUpQuickAcks(net, c, s);
     // From now on the sender's NIC starts each transmission 180 ms after it was queued (slow DMA),
     // so the delayed ACK (40 ms) arrives after the 200 ms RTO queued a spurious retransmission.
     const eth = net.ini.dev('eth0');

@@ -132,8 +132,9 @@ describe('lvol RPC methods', () => {
     rpc.call('bdev_lvol_create', { lvol_name: 'a', size_in_mib: 1, lvs_name: 'lvs0' });
     const resp = (text: string) => JSON.parse(rpc.handle(text)!);
     const dup = resp('{"jsonrpc":"2.0","id":1,"method":"bdev_lvol_create","params":{"lvol_name":"a","size_in_mib":1,"lvs_name":"lvs0"}}');
-    expect(dup.error.code).toBe(-32602);
-    expect(dup.error.message).toMatch(/spdk_lvol_create failed: -EEXIST/);
+    // The alias lvs0/a is a taken bdev name: -EEXIST, as vbdev_lvol answers with spdk_strerror.
+    expect(dup.error.code).toBe(-17);
+    expect(dup.error.message).toMatch(/"lvs0\/a" is already an alias of bdev .*-EEXIST/);
     expect(resp(`{"jsonrpc":"2.0","id":2,"method":"bdev_lvol_create","params":{"lvol_name":"${'x'.repeat(256)}","size_in_mib":1,"lvs_name":"lvs0"}}`).error.message).toMatch(/lvol_name/);
     expect(resp('{"jsonrpc":"2.0","id":3,"method":"bdev_lvol_create","params":{"lvol_name":"b","size_in_mib":1}}').error.message).toMatch(/give exactly one/);
     expect(resp('{"jsonrpc":"2.0","id":4,"method":"bdev_lvol_create_lvstore","params":{"bdev_name":"nope","lvs_name":"x"}}').error.message).toMatch(/no bdev named "nope"/);

@@ -168,11 +168,14 @@ describe('request machine: READ, C2HData SUCCESS, zero copy', () => {
     }
   }
 
-  it('with SQ flow control on, c2h_success does not apply: a CapsuleResp follows and carries SQHD', async () => {
+  // Upstream at the base sets SUCCESS from c2h_success and an all-zero cdw0/cdw1 alone; tying it
+  // to disabled SQ flow control is the later 00c2f8cd49 (decisions.md 20).
+  it('READ with c2h_success: one C2HData with LAST_PDU|SUCCESS, no CapsuleResp, even with SQ flow control on', async () => {
     const { h, io } = await target({ zcopy: true, c2hSuccess: true });
-    const out = h.exchange(io, capsule(readSqe(4, 0, 1), undefined, io.dg), 2);
-    expect(c2hData(out[0]!).success).toBe(false);
-    expect(cqe(out[1]!)).toMatchObject({ cid: 4, sc: 0, sqhd: 2 });
+    const [only] = h.exchange(io, capsule(readSqe(4, 0, 1), undefined, io.dg), 1);
+    expect(c2hData(only!)).toMatchObject({ success: true, last: true });
+    h.runUntil(() => paths(h, io).length > 0 && paths(h, io)[0]!.at(-1) === '15>0', 1_000_000, 'the READ back to FREE');
+    expectClean(h, io);
   });
 
   it('a failed zcopy_start (LBA out of range) goes ZCPY_START_CPL > RDY_TO_COMPLETE without touching the disk', async () => {

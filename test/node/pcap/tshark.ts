@@ -1,55 +1,17 @@
 /**
  * Test support (Node only): finds Debian's tshark, installing it with apt-get when it is missing and
- * we are root, and runs it on capture files. A suite that needs tshark skips only when it cannot be
- * had, and says why in its name.
+ * we are root (host/debian-package.ts), and runs it on capture files. A suite that needs tshark
+ * skips only when it cannot be had, and says why in its name.
  */
 import { spawnSync } from 'node:child_process';
+import { findOrInstall, SYSTEM, which, type Availability } from '../../../host/debian-package.js';
 
-export interface TsharkAvailability {
-  /** Set when tshark can be run. */
-  path?: string;
-  /** Why it cannot, for the skip message. */
-  why?: string;
-}
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  return r.status === 0 && p !== '' ? p : undefined;
-}
-
-function aptGet(...args: string[]): { ok: boolean; err: string } {
-  const r = spawnSync('apt-get', args, {
-    encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 600_000,
-  });
-  const err = `${r.stderr ?? ''}${r.error?.message ?? ''}`.trim().split('\n').filter((l) => l.trim() !== '').pop() ?? '';
-  return { ok: r.status === 0, err };
-}
+export type TsharkAvailability = Availability;
 
 let cached: TsharkAvailability | undefined;
 
 export function ensureTshark(): TsharkAvailability {
-  if (cached !== undefined) return cached;
-  let path = which('tshark');
-  if (path === undefined) {
-    if (process.getuid?.() !== 0) {
-      cached = { why: 'tshark is not installed and installing it needs root (run: sudo apt-get install -y tshark)' };
-      return cached;
-    }
-    let r = aptGet('install', '-y', '-qq', 'tshark');
-    if (!r.ok) {
-      const u = aptGet('update', '-qq');
-      r = u.ok ? aptGet('install', '-y', '-qq', 'tshark') : u;
-    }
-    path = which('tshark');
-    if (path === undefined) {
-      cached = { why: `tshark could not be installed with apt-get (no network?): ${r.err || 'unknown error'}` };
-      return cached;
-    }
-  }
-  cached = { path };
+  cached ??= findOrInstall({ pkg: 'tshark', find: () => which('tshark') }, SYSTEM);
   return cached;
 }
 

@@ -123,7 +123,7 @@ describe('NVMe-oF target JSON-RPC', () => {
     expect(rpcError(() => s.call('bdev_malloc_create', { num_blocks: 8, block_size: 1000 })).message).toMatch(/'block_size' must be a multiple of 512/);
     expect(rpcError(() => s.call('bdev_malloc_create', { block_size: 512 })).message).toMatch(/'num_blocks' is required/);
     expect(s.call('bdev_malloc_create', { num_blocks: 8, block_size: 512 })).toBe('Malloc0');
-    expect(rpcError(() => s.call('bdev_malloc_create', { name: 'Malloc0', num_blocks: 8, block_size: 512 })).message).toMatch(/'name' names a bdev that already exists/);
+    expect(rpcError(() => s.call('bdev_malloc_create', { name: 'Malloc0', num_blocks: 8, block_size: 512 }))).toMatchObject({ code: -17, message: expect.stringMatching(/bdev "Malloc0" already exists \(-EEXIST\)/) });
     expect(s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0', nsid: 5 } })).toBe(5);
     expect(rpcError(() => s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0', nsid: 5 } })).message).toMatch(/'namespace\.nsid' is invalid or already in use/);
     expect(rpcError(() => s.call('bdev_get_bdevs', { name: 'Nope' })).message).toMatch(/'name' names no bdev/);

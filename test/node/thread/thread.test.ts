@@ -64,4 +64,44 @@ describe('lib/thread', () => {
     expect(seen.filter(([, tid]) => tid === idb).map(([tag]) => tag)).toEqual([1, 3]);
     expect(seen.filter(([, tid]) => tid === ida).map(([tag]) => tag)).toEqual([2]);
   });
+
+  // Upstream (lib/thread/thread.c at the base) dequeues a bounded batch from the thread's ring
+  // before running any of it, so a message sent while the batch runs waits for the next poll.
+  it('a message enqueued during a batch runs on the next spdk_thread_poll', async () => {
+    const { m } = await utMachine();
+    const t = m.callStr('spdk_wasm_ut_thread_create', 'relay');
+    const seen: number[] = [];
+    m.onTrace = (ev, tag) => { if (ev === 'ut.msg') seen.push(tag); };
+    expect(m.call('spdk_wasm_ut_send_msg', t, 0x10000 | 7)).toBe(0);
+    m.call('spdk_wasm_poll_once');
+    expect(seen).toEqual([0x10007]);
+    m.call('spdk_wasm_poll_once');
+    expect(seen).toEqual([0x10007, 7]);
+  });
+
+  it('one poll runs at most SPDK_MSG_BATCH_SIZE (8) messages; the rest wait their turn, in order', async () => {
+    const { m } = await utMachine();
+    const t = m.callStr('spdk_wasm_ut_thread_create', 'many');
+    const seen: number[] = [];
+    m.onTrace = (ev, tag) => { if (ev === 'ut.msg') seen.push(tag); };
+    for (let i = 1; i <= 11; i++) m.call('spdk_wasm_ut_send_msg', t, i);
+    m.call('spdk_wasm_poll_once');
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    m.call('spdk_wasm_poll_once');
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  // Upstream walks active_pollers with TAILQ_FOREACH_REVERSE_SAFE: the newest poller runs first.
+  it('pollers registered A then B run B first', async () => {
+    const { m } = await utMachine();
+    const t = m.callStr('spdk_wasm_ut_thread_create', 'order');
+    const a = m.call('spdk_wasm_ut_poller_register', t, 0, 0);
+    const b = m.call('spdk_wasm_ut_poller_register', t, 0, 0);
+    const c = m.call('spdk_wasm_ut_poller_register', t, 0, 0);
+    const order: number[] = [];
+    m.onTrace = (ev, _runs, _ticks, who) => { if (ev === 'ut.poller') order.push(who); };
+    m.call('spdk_wasm_poll_once');
+    expect(order).toEqual([c, b, a]);
+  });
 });
+

@@ -13,7 +13,7 @@ describe('scenario catalog', () => {
       const s = SCENARIOS[i]!;
       expect(s.params).toBe(info.params);
       expect(s.validate).toBe(info.validate);
-      expect({ title: s.title, seedDoc: s.seedDoc, fix: s.fix, oracle: s.oracle }).toEqual({ title: info.title, seedDoc: info.seedDoc, fix: info.fix, oracle: info.oracle });
+      expect({ title: s.title, bugDoc: s.bugDoc, fix: s.fix, oracle: s.oracle }).toEqual({ title: info.title, bugDoc: info.bugDoc, fix: info.fix, oracle: info.oracle });
     });
   });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, launchChromium, serveSite, type Served } from '../../../host/web/node-harness.js';
+import { buildSite, ensureChromium, launchChromium, serveSite, type Served } from '../../../host/web/node-harness.js';
 import { packageRoot } from '../../../host/spdk/node-loader.js';
 
 const shots = join(packageRoot(), 'build/screenshots');
@@ -19,19 +19,10 @@ let dir: string;
 let served: Served;
 let browser: Browser;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'spdk-wasm-site-'));
-  mkdirSync(shots, { recursive: true });
-  await buildSite(dir);
-  served = await serveSite(dir);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+// Found or installed (apt-get, as root) before any test; otherwise the suite skips and says why.
+const chrome = ensureChromium();
+const suite = chrome.path !== undefined ? 'demo site in Chromium' : `demo site in Chromium (SKIPPED: ${chrome.why})`;
+if (chrome.path === undefined) console.warn(`site.test: ${chrome.why}`);
 
 /** A page that records console errors and uncaught exceptions. */
 async function open(path: string): Promise<{ page: Page; errors: string[] }> {
@@ -119,7 +110,21 @@ const EVIDENCE: Record<string, { unpatched(page: Page): Promise<void>; patched(p
   },
 };
 
-describe('demo site in Chromium', () => {
+describe.skipIf(chrome.path === undefined)(suite, () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spdk-wasm-site-'));
+    mkdirSync(shots, { recursive: true });
+    await buildSite(dir);
+    served = await serveSite(dir);
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('the index lists every replay with links to both variants', async () => {
     const { page, errors } = await open('index.html');
     await page.waitForSelector('#replays li');

@@ -61,6 +61,13 @@ struct spdk_nvmf_request {
 	enum spdk_nvmf_zcopy_phase	zcopy_phase;
 	TAILQ_ENTRY(spdk_nvmf_request)	link;
 	STAILQ_ENTRY(spdk_nvmf_request)	buf_link;
+	/* Waiting for pool buffers (upstream: the request's spdk_iobuf_entry). The buffers
+	 * already taken stay on the request; the pool hands over the rest in FIFO order. */
+	struct {
+		uint32_t			remaining_length;
+		bool				waiting;
+		STAILQ_ENTRY(spdk_nvmf_request)	link;
+	} iobuf;
 };
 
 enum spdk_nvmf_qpair_state {
@@ -146,6 +153,9 @@ struct spdk_nvmf_transport_ops {
 	int (*poll_group_poll)(struct spdk_nvmf_transport_poll_group *group);
 	int (*req_free)(struct spdk_nvmf_request *req);
 	int (*req_complete)(struct spdk_nvmf_request *req);
+	/* Optional: with it, a request short of buffers waits for the pool, which calls this
+	 * once it holds them all; without it, get_buffers is all or nothing. */
+	void (*req_get_buffers_done)(struct spdk_nvmf_request *req);
 	void (*close_qpair)(struct spdk_nvmf_qpair *qpair, spdk_nvmf_transport_qpair_fini_cb cb_fn,
 			    void *cb_arg);
 };
@@ -156,6 +166,8 @@ struct spdk_nvmf_transport {
 	struct spdk_nvmf_transport_opts		opts;
 	/* Buffers of the shared pool in use (bounded by opts.num_shared_buffers). */
 	uint32_t				data_buf_in_use;
+	/* Requests waiting for pool buffers, first come first served. */
+	STAILQ_HEAD(, spdk_nvmf_request)	buf_waiters;
 	TAILQ_ENTRY(spdk_nvmf_transport)	link;
 };
 
@@ -165,6 +177,7 @@ int spdk_nvmf_request_free(struct spdk_nvmf_request *req);
 int spdk_nvmf_request_get_buffers(struct spdk_nvmf_request *req,
 				  struct spdk_nvmf_transport_poll_group *group,
 				  struct spdk_nvmf_transport *transport, uint32_t length);
+void nvmf_request_get_buffers_abort(struct spdk_nvmf_request *req);
 void spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
 				    struct spdk_nvmf_transport_poll_group *group,
 				    struct spdk_nvmf_transport *transport);

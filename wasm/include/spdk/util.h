@@ -25,6 +25,31 @@
 
 #define SPDK_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 
+/* a * b in 64 bits; false when the product does not fit (the caller refuses the size). */
+static inline bool
+spdk_u64_mul_ok(uint64_t a, uint64_t b, uint64_t *product)
+{
+	if (b != 0 && a > UINT64_MAX / b) {
+		return false;
+	}
+	*product = a * b;
+	return true;
+}
+
+/* count objects of elem bytes as an allocation size: false when the byte count does not fit
+ * in size_t (32 bits on wasm32), so the caller fails with -ENOMEM before a truncated malloc. */
+static inline bool
+spdk_alloc_size_ok(uint64_t count, uint64_t elem, size_t *bytes)
+{
+	uint64_t n;
+
+	if (!spdk_u64_mul_ok(count, elem, &n) || n > SIZE_MAX) {
+		return false;
+	}
+	*bytes = (size_t)n;
+	return true;
+}
+
 /* Copies the bytes described by siov into diov, piece by piece, until either list ends or
  * reaches a zero-length element (as upstream's iovec iterator, which stops there). Returns the
  * bytes copied. The two may not overlap. */

@@ -86,23 +86,16 @@ SPDK_STATIC_ASSERT(offsetof(struct nvme_tcp_pdu, iov) ==
 		   offsetof(struct nvme_tcp_pdu, sock_req) + sizeof(struct spdk_sock_request),
 		   "iov must follow sock_req");
 
+/* Where a qpair's PDU reader stands; both sides step it in this order for every PDU. */
 enum nvme_tcp_pdu_recv_state {
-	/* Ready to wait for a PDU */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY,
-	/* Active tqpair waiting for any PDU common header */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_CH,
-	/* Active tqpair waiting for any PDU specific header */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PSH,
-	/* Active tqpair waiting for a tcp request, only used on the target side */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_REQ,
-	/* Active tqpair waiting for a free buffer to store PDU */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_BUF,
-	/* Active tqpair waiting for payload */
-	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PAYLOAD,
-	/* Active tqpair waiting for all outstanding PDUs to complete */
-	NVME_TCP_PDU_RECV_STATE_QUIESCING,
-	/* Active tqpair does not wait for payload */
-	NVME_TCP_PDU_RECV_STATE_ERROR,
+	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY,	/* between PDUs: reset, then read a header */
+	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_CH,		/* reading the 8-byte common header */
+	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PSH,		/* reading the type's own header (+ digest) */
+	NVME_TCP_PDU_RECV_STATE_AWAIT_REQ,		/* target: a command waits for a free request */
+	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_BUF,		/* the payload waits for a buffer */
+	NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PAYLOAD,	/* reading data (+ data digest) */
+	NVME_TCP_PDU_RECV_STATE_QUIESCING,		/* stopped; PDUs in use must be given back */
+	NVME_TCP_PDU_RECV_STATE_ERROR,			/* nothing more is read from the socket */
 };
 
 enum nvme_tcp_error_codes {

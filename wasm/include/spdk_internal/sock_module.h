@@ -258,82 +258,75 @@ spdk_sock_abort_requests(struct spdk_sock *sock)
 	return rc;
 }
 
-/* Append the unsent part of req (skipping internal.offset bytes) to iovs[] from 'index',
- * adding the bytes to *num_bytes; stops at IOV_BATCH_SIZE entries, possibly mid-request. */
+/* Adds to iovs[] (from position index) the pieces of req that no send took yet: the first
+ * internal.offset bytes are left out. Their lengths are summed into *num_bytes (if given).
+ * Returns the new number of entries; a full batch (IOV_BATCH_SIZE) may end mid-request. */
 static inline int
 spdk_sock_prep_req(struct spdk_sock_request *req, struct iovec *iovs, int index,
 		   uint64_t *num_bytes)
 {
-	unsigned int offset;
-	int iovcnt, i;
+	unsigned int skip = req->internal.offset;
+	struct iovec *src;
+	size_t piece;
+	int i;
 
 	assert(index < IOV_BATCH_SIZE);
-	offset = req->internal.offset;
-	iovcnt = index;
-
-	for (i = 0; i < req->iovcnt; i++) {
-		struct iovec *iov = SPDK_SOCK_REQUEST_IOV(req, i);
-
-		if (offset >= iov->iov_len) {
-			offset -= iov->iov_len;
+	for (i = 0; i < req->iovcnt && index < IOV_BATCH_SIZE; i++) {
+		src = SPDK_SOCK_REQUEST_IOV(req, i);
+		if (skip >= src->iov_len) {
+			/* Wholly sent already (or empty). */
+			skip -= src->iov_len;
 			continue;
 		}
 
-		iovs[iovcnt].iov_base = (uint8_t *)iov->iov_base + offset;
-		iovs[iovcnt].iov_len = iov->iov_len - offset;
-		if (num_bytes != NULL) {
-			*num_bytes += iovs[iovcnt].iov_len;
-		}
-
-		iovcnt++;
-		offset = 0;
-
-		if (iovcnt >= IOV_BATCH_SIZE) {
-			break;
+		piece = src->iov_len - skip;
+		iovs[index].iov_base = (uint8_t *)src->iov_base + skip;
+		iovs[index].iov_len = piece;
+		index++;
+		skip = 0;
+		if (num_bytes) {
+			(*num_bytes) += piece;
 		}
 	}
 
-	return iovcnt;
+	return index;
 }
 
-/* Gather queued requests from the head (or after *last_req) into iovs[]. The zero-copy
- * threshold is decided here, once per send call, from the total bytes gathered: below
- * impl_opts.zerocopy_threshold, MSG_ZEROCOPY is cleared from *flags. */
+/* Fills iovs[] from the queued requests, starting at the head of queued_reqs or just after
+ * *last_req, until the batch is full; *last_req then names the last request taken whole.
+ * This is where the zero-copy threshold applies: once per send call, on the total of the
+ * gathered bytes, MSG_ZEROCOPY is taken out of *flags when that total is below
+ * impl_opts.zerocopy_threshold. */
 static inline int
 spdk_sock_prep_reqs(struct spdk_sock *_sock, struct iovec *iovs, int index,
 		    struct spdk_sock_request **last_req, int *flags)
 {
-	int iovcnt;
-	struct spdk_sock_request *req;
+	struct spdk_sock_request *req = NULL;
 	uint64_t total = 0;
+	int iovcnt = index;
 
-	iovcnt = index;
-	if (spdk_unlikely(iovcnt >= IOV_BATCH_SIZE)) {
-		goto end;
+	if (spdk_likely(iovcnt < IOV_BATCH_SIZE)) {
+		if (last_req == NULL || *last_req == NULL) {
+			req = TAILQ_FIRST(&_sock->queued_reqs);
+		} else {
+			req = TAILQ_NEXT(*last_req, internal.link);
+		}
 	}
 
-	if (last_req != NULL && *last_req != NULL) {
-		req = TAILQ_NEXT(*last_req, internal.link);
-	} else {
-		req = TAILQ_FIRST(&_sock->queued_reqs);
-	}
-
-	while (req) {
+	for (; req != NULL; req = TAILQ_NEXT(req, internal.link)) {
 		iovcnt = spdk_sock_prep_req(req, iovs, iovcnt, &total);
 		if (iovcnt >= IOV_BATCH_SIZE) {
+			/* Possibly cut inside req: it does not count as taken. */
 			break;
 		}
-
-		if (last_req != NULL) {
-			*last_req = req;
+		if (last_req) {
+			(*last_req) = req;
 		}
-		req = TAILQ_NEXT(req, internal.link);
 	}
 
-end:
 #if defined(MSG_ZEROCOPY)
-	if (total < _sock->impl_opts.zerocopy_threshold && flags != NULL) {
-		*flags = *flags & (~MSG_ZEROCOPY);
+	if (flags && total < _sock->impl_opts.zerocopy_threshold) {
+		(*flags) &= ~MSG_ZEROCOPY;
 	}
 #endif
 

@@ -415,19 +415,27 @@ void
 spdk_bdev_io_get_nvme_status(const struct spdk_bdev_io *bdev_io, uint32_t *cdw0, int *sct,
 			     int *sc)
 {
-	if (bdev_io->internal.status == SPDK_BDEV_IO_STATUS_SUCCESS) {
-		*sct = SPDK_NVME_SCT_GENERIC;
-		*sc = SPDK_NVME_SC_SUCCESS;
-	} else if (bdev_io->internal.status == SPDK_BDEV_IO_STATUS_NVME_ERROR) {
-		*sct = bdev_io->internal.nvme_sct;
-		*sc = bdev_io->internal.nvme_sc;
-	} else if (bdev_io->internal.status == SPDK_BDEV_IO_STATUS_ABORTED) {
-		*sct = SPDK_NVME_SCT_GENERIC;
-		*sc = SPDK_NVME_SC_ABORTED_BY_REQUEST;
-	} else {
-		*sct = SPDK_NVME_SCT_GENERIC;
-		*sc = SPDK_NVME_SC_INTERNAL_DEVICE_ERROR;
+	int type = SPDK_NVME_SCT_GENERIC, code;
+
+	switch (bdev_io->internal.status) {
+	case SPDK_BDEV_IO_STATUS_SUCCESS:
+		code = SPDK_NVME_SC_SUCCESS;
+		break;
+	case SPDK_BDEV_IO_STATUS_NVME_ERROR:
+		/* The module completed with an NVMe status: hand it back unchanged. */
+		type = bdev_io->internal.nvme_sct;
+		code = bdev_io->internal.nvme_sc;
+		break;
+	case SPDK_BDEV_IO_STATUS_ABORTED:
+		code = SPDK_NVME_SC_ABORTED_BY_REQUEST;
+		break;
+	default:
+		/* Any other failure reads as a generic device error to the NVMe host. */
+		code = SPDK_NVME_SC_INTERNAL_DEVICE_ERROR;
+		break;
 	}
+	*sct = type;
+	*sc = code;
 	if (cdw0 != NULL) {
 		*cdw0 = bdev_io->internal.nvme_cdw0;
 	}

@@ -132,10 +132,15 @@ int
 blob_mut_data_ensure(struct spdk_blob_mut_data *d, uint64_t num_clusters)
 {
 	uint64_t neps = (num_clusters + SPDK_EXTENTS_PER_EP - 1) / SPDK_EXTENTS_PER_EP;
+	size_t cluster_bytes, ep_bytes;
 	void *tmp;
 
+	if (!spdk_alloc_size_ok(num_clusters, sizeof(uint64_t), &cluster_bytes) ||
+	    !spdk_alloc_size_ok(neps, sizeof(uint32_t), &ep_bytes)) {
+		return -ENOMEM;
+	}
 	if (num_clusters > d->cluster_array_size) {
-		tmp = realloc(d->clusters, sizeof(uint64_t) * num_clusters);
+		tmp = realloc(d->clusters, cluster_bytes);
 		if (tmp == NULL) {
 			return -ENOMEM;
 		}
@@ -145,7 +150,7 @@ blob_mut_data_ensure(struct spdk_blob_mut_data *d, uint64_t num_clusters)
 		d->cluster_array_size = num_clusters;
 	}
 	if (neps > d->extent_pages_array_size) {
-		tmp = realloc(d->extent_pages, sizeof(uint32_t) * neps);
+		tmp = realloc(d->extent_pages, ep_bytes);
 		if (tmp == NULL) {
 			return -ENOMEM;
 		}

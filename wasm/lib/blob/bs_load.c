@@ -276,7 +276,7 @@ spdk_bs_init(struct spdk_bs_dev *dev, struct spdk_bs_opts *o, spdk_bs_op_with_ha
 	struct bs_init_ctx *ctx;
 	spdk_bs_sequence_t *seq;
 	spdk_bs_batch_t *batch;
-	uint64_t num_md_pages, num_md_clusters, i, data_lba, dev_lba;
+	uint64_t num_md_pages, num_md_clusters, i, data_lba, dev_lba, dev_bytes;
 	uint32_t reserved;
 
 	if (o != NULL) {
@@ -285,9 +285,13 @@ spdk_bs_init(struct spdk_bs_dev *dev, struct spdk_bs_opts *o, spdk_bs_op_with_ha
 		spdk_bs_opts_init(&opts, sizeof(opts));
 	}
 	if (dev->blocklen == 0 || SPDK_BS_PAGE_SIZE % dev->blocklen != 0 ||
-	    opts.cluster_sz < SPDK_BS_PAGE_SIZE || opts.cluster_sz % SPDK_BS_PAGE_SIZE != 0) {
-		SPDK_ERRLOG("unsupported geometry: blocklen %u, cluster_sz %u (need a page multiple)\n",
-			    dev->blocklen, opts.cluster_sz);
+	    opts.cluster_sz < SPDK_BS_PAGE_SIZE || opts.cluster_sz % SPDK_BS_PAGE_SIZE != 0 ||
+	    !spdk_u64_mul_ok(dev->blockcnt, dev->blocklen, &dev_bytes) ||
+	    dev_bytes / opts.cluster_sz > UINT32_MAX) {
+		/* Cluster numbers are 32-bit (the used-cluster map, extent entries). */
+		SPDK_ERRLOG("unsupported geometry: %" PRIu64 " blocks of %u, cluster_sz %u (need a page "
+			    "multiple and at most 2^32-1 clusters)\n", dev->blockcnt, dev->blocklen,
+			    opts.cluster_sz);
 		dev->destroy(dev);
 		cb_fn(cb_arg, NULL, -EINVAL);
 		return;
@@ -689,7 +693,7 @@ bs_load_super_cpl(spdk_bs_sequence_t *seq, void *cb_arg, int bserrno)
 	bs->used_blobid_mask_start = super->used_blobid_mask_start;
 	bs->used_blobid_mask_len = super->used_blobid_mask_len;
 	masks_end = (uint64_t)bs->md_start + bs->md_len;
-	if (bs->md_len == 0 || masks_end * SPDK_BS_PAGE_SIZE > dev_size || bs->md_start < 2 ||
+	if (bs->total_clusters > UINT32_MAX || bs->md_len == 0 || masks_end * SPDK_BS_PAGE_SIZE > dev_size || bs->md_start < 2 ||
 	    bs->used_page_mask_start != 1 || bs->used_cluster_mask_start >= bs->md_start ||
 	    bs->used_blobid_mask_start + bs->used_blobid_mask_len > bs->md_start) {
 		SPDK_ERRLOG("super block layout is inconsistent: md_start %" PRIu64 " md_len %u\n",
@@ -732,6 +736,7 @@ spdk_bs_load(struct spdk_bs_dev *dev, struct spdk_bs_opts *o, spdk_bs_op_with_ha
 		spdk_bs_opts_init(&opts, sizeof(opts));
 	}
 	if (dev->blocklen == 0 || SPDK_BS_PAGE_SIZE % dev->blocklen != 0 ||
+	    dev->blockcnt > UINT64_MAX / dev->blocklen ||
 	    dev->blockcnt * dev->blocklen < SPDK_BS_PAGE_SIZE) {
 		SPDK_ERRLOG("device (blocklen %u, blockcnt %" PRIu64 ") cannot hold a blobstore\n",
 			    dev->blocklen, dev->blockcnt);

@@ -408,7 +408,7 @@ spdk_lvs_init(struct spdk_bs_dev *bs_dev, struct spdk_lvs_opts *o,
 	struct spdk_lvol_store *lvs;
 	struct lvs_with_handle_req *req;
 	struct spdk_bs_opts opts;
-	uint64_t total_clusters;
+	uint64_t total_clusters, dev_bytes, md_pages;
 	int rc;
 
 	if (bs_dev == NULL || o == NULL) {
@@ -426,11 +426,23 @@ spdk_lvs_init(struct spdk_bs_dev *bs_dev, struct spdk_lvs_opts *o,
 		SPDK_ERRLOG("cluster size %u is not a multiple of 4096\n", o->cluster_sz);
 		return -EINVAL;
 	}
-	total_clusters = bs_dev->blockcnt * bs_dev->blocklen / o->cluster_sz;
+	if (!spdk_u64_mul_ok(bs_dev->blockcnt, bs_dev->blocklen, &dev_bytes)) {
+		SPDK_ERRLOG("device of %" PRIu64 " blocks of %u bytes overflows 64 bits\n",
+			    bs_dev->blockcnt, bs_dev->blocklen);
+		return -EINVAL;
+	}
+	total_clusters = dev_bytes / o->cluster_sz;
 	if (total_clusters < 2) {
 		SPDK_ERRLOG("device of %" PRIu64 " bytes holds fewer than 2 clusters of %u bytes\n",
-			    bs_dev->blockcnt * bs_dev->blocklen, o->cluster_sz);
+			    dev_bytes, o->cluster_sz);
 		return -ENOSPC;
+	}
+	/* The metadata page count is a 32-bit field of the blobstore options. */
+	if (!spdk_u64_mul_ok(total_clusters, o->num_md_pages_per_cluster_ratio, &md_pages) ||
+	    md_pages / 100 > UINT32_MAX) {
+		SPDK_ERRLOG("%" PRIu64 " clusters at %u metadata pages per 100 is too many pages\n",
+			    total_clusters, o->num_md_pages_per_cluster_ratio);
+		return -EINVAL;
 	}
 	lvs = calloc(1, sizeof(*lvs));
 	req = calloc(1, sizeof(*req));
@@ -451,7 +463,7 @@ spdk_lvs_init(struct spdk_bs_dev *bs_dev, struct spdk_lvs_opts *o,
 	spdk_bs_opts_init(&opts, sizeof(opts));
 	opts.cluster_sz = o->cluster_sz;
 	opts.clear_method = (enum bs_clear_method)o->clear_method;
-	opts.num_md_pages = (uint32_t)(total_clusters * o->num_md_pages_per_cluster_ratio / 100);
+	opts.num_md_pages = (uint32_t)(md_pages / 100);
 	memset(&opts.bstype, 0, sizeof(opts.bstype));
 	memcpy(opts.bstype.bstype, LVS_BSTYPE, strlen(LVS_BSTYPE));
 

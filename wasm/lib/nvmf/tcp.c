@@ -1,4 +1,4 @@
-/* lib/nvmf/tcp.c: the NVMe/TCP target transport (SPDK v25.01 shape).
+/* lib/nvmf/tcp.c: the NVMe/TCP target transport (shape of SPDK 21fa6a7352).
  *
  * - the request machine nvmf_tcp_req_process with all 16 states of spdk_nvmf_tcp_req_state,
  *   looping until the state stops changing, one TCP_REQ_STATE trace point per change;
@@ -614,38 +614,41 @@ nvmf_tcp_pdu_payload_handle(struct spdk_nvmf_tcp_qpair *tqpair, struct nvme_tcp_
 
 /* ---- headers ---- */
 
+/* The header digest follows the PDU-specific header; without one every header is accepted. */
+static bool
+nvmf_tcp_pdu_hdgst_ok(const struct nvme_tcp_pdu *pdu)
+{
+	const uint8_t *stored = (const uint8_t *)pdu->hdr.raw + pdu->hdr.common.hlen;
+
+	return !pdu->has_hdgst ||
+	       MATCH_DIGEST_WORD(stored, nvme_tcp_pdu_calc_header_digest((struct nvme_tcp_pdu *)pdu));
+}
+
 static void
 nvmf_tcp_pdu_psh_handle(struct spdk_nvmf_tcp_qpair *tqpair,
 			struct spdk_nvmf_tcp_transport *ttransport)
 {
 	struct nvme_tcp_pdu *pdu = tqpair->pdu_in_progress;
-	uint32_t crc32c;
+	uint8_t type = pdu->hdr.common.pdu_type;
 
-	if (pdu->has_hdgst) {
-		crc32c = nvme_tcp_pdu_calc_header_digest(pdu);
-		if (!MATCH_DIGEST_WORD((uint8_t *)pdu->hdr.raw + pdu->hdr.common.hlen, crc32c)) {
-			SPDK_ERRLOG("Header digest error on tqpair=(%p) with pdu=%p\n", tqpair, pdu);
-			tqpair->hdgst_errors++;
-			nvmf_tcp_term_req_on_pdu(tqpair, pdu, SPDK_NVME_TCP_TERM_REQ_FES_HDGST_ERROR, 0);
-			return;
-		}
+	if (!nvmf_tcp_pdu_hdgst_ok(pdu)) {
+		tqpair->hdgst_errors++;
+		SPDK_ERRLOG("tqpair %p: PDU %p (type %u) fails its header digest\n", tqpair, pdu, type);
+		nvmf_tcp_term_req_on_pdu(tqpair, pdu, SPDK_NVME_TCP_TERM_REQ_FES_HDGST_ERROR, 0);
+		return;
 	}
-	switch (pdu->hdr.common.pdu_type) {
-	case SPDK_NVME_TCP_PDU_TYPE_IC_REQ:
-		nvmf_tcp_icreq_handle(ttransport, tqpair, pdu);
-		break;
-	case SPDK_NVME_TCP_PDU_TYPE_CAPSULE_CMD:
+	/* The common-header check let only these four types through to here. */
+	if (type == SPDK_NVME_TCP_PDU_TYPE_CAPSULE_CMD) {
+		/* The command waits for a free request before its header is read. */
 		nvmf_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_REQ);
-		break;
-	case SPDK_NVME_TCP_PDU_TYPE_H2C_DATA:
+	} else if (type == SPDK_NVME_TCP_PDU_TYPE_H2C_DATA) {
 		nvmf_tcp_h2c_data_hdr_handle(ttransport, tqpair, pdu);
-		break;
-	case SPDK_NVME_TCP_PDU_TYPE_H2C_TERM_REQ:
+	} else if (type == SPDK_NVME_TCP_PDU_TYPE_IC_REQ) {
+		nvmf_tcp_icreq_handle(ttransport, tqpair, pdu);
+	} else if (type == SPDK_NVME_TCP_PDU_TYPE_H2C_TERM_REQ) {
 		nvmf_tcp_h2c_term_req_hdr_handle(tqpair, pdu);
-		break;
-	default:
-		assert(0);
-		break;
+	} else {
+		assert(false);
 	}
 }
 
@@ -806,32 +809,37 @@ nvmf_tcp_sock_process(struct spdk_nvmf_tcp_qpair *tqpair)
 		case NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_BUF:
 			/* Large in-capsule buffers are malloc'd here, never waited for. */
 			break;
-		case NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PAYLOAD:
+		case NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_PAYLOAD: {
+			/* Payload and, when negotiated, its data digest arrive as one stream. */
+			uint32_t want = pdu->data_len + (pdu->ddgst_enable ? SPDK_NVME_TCP_DIGEST_LEN : 0);
+
 			rc = nvme_tcp_read_payload_data(tqpair->sock, pdu);
 			if (rc < 0) {
 				nvmf_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_QUIESCING);
 				break;
 			}
 			pdu->readv_offset += rc;
-			if (pdu->readv_offset < pdu->data_len +
-			    (pdu->ddgst_enable ? SPDK_NVME_TCP_DIGEST_LEN : 0)) {
-				return NVME_TCP_PDU_IN_PROGRESS;
+			if (pdu->readv_offset >= want) {
+				nvmf_tcp_pdu_payload_handle(tqpair, pdu);
+				break;
 			}
-			nvmf_tcp_pdu_payload_handle(tqpair, pdu);
-			break;
+			return NVME_TCP_PDU_IN_PROGRESS;
+		}
 		case NVME_TCP_PDU_RECV_STATE_QUIESCING:
-			if (tqpair->tcp_pdu_working_count != 0) {
+			/* Leave only once no PDU handed to a request is still being worked on. */
+			if (tqpair->tcp_pdu_working_count > 0) {
 				return NVME_TCP_PDU_IN_PROGRESS;
 			}
 			nvmf_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_ERROR);
 			break;
-		case NVME_TCP_PDU_RECV_STATE_ERROR:
-			if (spdk_sock_is_connected(tqpair->sock) && tqpair->wait_terminate) {
-				return NVME_TCP_PDU_IN_PROGRESS;
-			}
-			return NVME_TCP_PDU_FATAL;
+		case NVME_TCP_PDU_RECV_STATE_ERROR: {
+			/* After a C2HTermReq the host gets a moment to close first. */
+			bool host_may_close = tqpair->wait_terminate && spdk_sock_is_connected(tqpair->sock);
+
+			return host_may_close ? NVME_TCP_PDU_IN_PROGRESS : NVME_TCP_PDU_FATAL;
+		}
 		default:
-			SPDK_ERRLOG("The state(%d) is invalid\n", tqpair->recv_state);
+			SPDK_ERRLOG("tqpair %p: receive state %d does not exist\n", tqpair, tqpair->recv_state);
 			abort();
 		}
 	} while (tqpair->recv_state != prev_state);
@@ -863,6 +871,7 @@ nvmf_tcp_req_parse_sgl(struct spdk_nvmf_tcp_req *tcp_req, struct spdk_nvmf_trans
 	struct spdk_nvme_cmd *cmd = &req->cmd->nvme_cmd;
 	struct spdk_nvme_sgl_descriptor *sgl = &cmd->dptr.sgl1;
 	uint32_t length, max_len, icd_len, sgl_offset;
+	int rc;
 	uint8_t hdr[sizeof(struct spdk_nvme_tcp_cmd)];
 
 	/* The offending header for a TermReq: the capsule as the host sent it. */
@@ -894,10 +903,12 @@ nvmf_tcp_req_parse_sgl(struct spdk_nvmf_tcp_req *tcp_req, struct spdk_nvmf_trans
 			req->data_from_pool = false;
 			return 0;
 		}
-		if (spdk_nvmf_request_get_buffers(req, group, transport, length) != 0) {
-			/* No buffer now: stay queued in NEED_BUFFER. */
-			return 0;
+		rc = spdk_nvmf_request_get_buffers(req, group, transport, length);
+		if (rc != 0 && rc != -ENOMEM) {
+			SPDK_ERRLOG("No buffers can describe 0x%x bytes: %d\n", length, rc);
+			return -1;
 		}
+		/* -ENOMEM: the request waits for the pool (req.iobuf.waiting). */
 		return 0;
 	} else if (sgl->generic.type == SPDK_NVME_SGL_TYPE_DATA_BLOCK &&
 		   sgl->generic.subtype == SPDK_NVME_SGL_SUBTYPE_OFFSET) {
@@ -984,21 +995,18 @@ nvmf_tcp_r2t_complete(void *cb_arg)
 static void
 nvmf_tcp_send_r2t_pdu(struct spdk_nvmf_tcp_qpair *tqpair, struct spdk_nvmf_tcp_req *tcp_req)
 {
-	struct nvme_tcp_pdu *rsp_pdu;
-	struct spdk_nvme_tcp_r2t_hdr *r2t;
+	struct spdk_nvme_tcp_r2t_hdr *r2t = &nvmf_tcp_req_pdu_init(tcp_req)->hdr.r2t;
+	bool hdgst = tqpair->host_hdgst_enable;
 
-	rsp_pdu = nvmf_tcp_req_pdu_init(tcp_req);
-	r2t = &rsp_pdu->hdr.r2t;
-	r2t->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_R2T;
-	r2t->common.plen = r2t->common.hlen = sizeof(*r2t);
-	if (tqpair->host_hdgst_enable) {
-		r2t->common.flags |= SPDK_NVME_TCP_CH_FLAGS_HDGSTF;
-		r2t->common.plen += SPDK_NVME_TCP_DIGEST_LEN;
-	}
-	r2t->cccid = tcp_req->req.cmd->nvme_cmd.cid;
+	/* One R2T asks for the whole remaining transfer, tagged with the request's ttag. */
 	r2t->ttag = tcp_req->ttag;
-	r2t->r2to = tcp_req->h2c_offset;
+	r2t->cccid = tcp_req->req.cmd->nvme_cmd.cid;
 	r2t->r2tl = tcp_req->req.length;
+	r2t->r2to = tcp_req->h2c_offset;
+	r2t->common.pdu_type = SPDK_NVME_TCP_PDU_TYPE_R2T;
+	r2t->common.hlen = sizeof(*r2t);
+	r2t->common.plen = sizeof(*r2t) + (hdgst ? SPDK_NVME_TCP_DIGEST_LEN : 0);
+	r2t->common.flags |= hdgst ? SPDK_NVME_TCP_CH_FLAGS_HDGSTF : 0;
 	nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_AWAITING_R2T_ACK);
 	nvmf_tcp_qpair_write_req_pdu(tqpair, tcp_req, nvmf_tcp_r2t_complete, tcp_req);
 }
@@ -1051,7 +1059,6 @@ static void
 _nvmf_tcp_send_c2h_data(struct spdk_nvmf_tcp_qpair *tqpair, struct spdk_nvmf_tcp_req *tcp_req)
 {
 	struct spdk_nvmf_tcp_transport *ttransport = tqpair_ttransport(tqpair);
-	struct spdk_nvmf_ctrlr *ctrlr = tqpair->qpair.ctrlr;
 	struct nvme_tcp_pdu *rsp_pdu;
 	struct spdk_nvme_tcp_c2h_data_hdr *c2h_data;
 	uint32_t plen, pdo, alignment;
@@ -1085,8 +1092,9 @@ _nvmf_tcp_send_c2h_data(struct spdk_nvmf_tcp_qpair *tqpair, struct spdk_nvmf_tcp
 		SPDK_ERRLOG("C2H data of %u bytes does not fit the request's iovecs\n", c2h_data->datal);
 	}
 	c2h_data->common.flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_LAST_PDU;
+	/* At the base the flag depends only on the transport option and an all-zero completion
+	 * (dword 0 and 1); tying it to disabled SQ flow control came later (decisions.md 20). */
 	if (ttransport->transport.opts.c2h_success &&
-	    (ctrlr == NULL || ctrlr->sq_flow_control_disabled) &&
 	    tcp_req->req.rsp->nvme_cpl.cdw0 == 0 && tcp_req->req.rsp->nvme_cpl.cdw1 == 0) {
 		c2h_data->common.flags |= SPDK_NVME_TCP_C2H_DATA_FLAGS_SUCCESS;
 	}
@@ -1133,8 +1141,7 @@ nvmf_tcp_req_process(struct spdk_nvmf_tcp_transport *ttransport, struct spdk_nvm
 	/* A qpair going away finishes every request it processes. */
 	if (!spdk_nvmf_qpair_is_active(&tqpair->qpair)) {
 		if (tcp_req->state == TCP_REQUEST_STATE_NEED_BUFFER) {
-			STAILQ_REMOVE(&group->pending_buf_queue, &tcp_req->req, spdk_nvmf_request,
-				      buf_link);
+			nvmf_request_get_buffers_abort(&tcp_req->req);
 		}
 		nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_COMPLETED);
 	}
@@ -1206,27 +1213,23 @@ nvmf_tcp_req_process(struct spdk_nvmf_tcp_transport *ttransport, struct spdk_nvm
 				nvmf_tcp_qpair_set_recv_state(tqpair, NVME_TCP_PDU_RECV_STATE_AWAIT_PDU_READY);
 			}
 			nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_NEED_BUFFER);
-			STAILQ_INSERT_TAIL(&group->pending_buf_queue, &tcp_req->req, buf_link);
 			break;
 		}
 		case TCP_REQUEST_STATE_NEED_BUFFER:
-			if (&tcp_req->req != STAILQ_FIRST(&group->pending_buf_queue)) {
+			if (tcp_req->req.iobuf.waiting) {
+				/* nvmf_tcp_req_get_buffers_done moves it on. */
 				break;
 			}
 			rc = nvmf_tcp_req_parse_sgl(tcp_req, &ttransport->transport, group);
 			if (rc < 0) {
-				STAILQ_REMOVE_HEAD(&group->pending_buf_queue, buf_link);
 				nvmf_req_set_status(&tcp_req->req, SPDK_NVME_SCT_GENERIC,
 						    SPDK_NVME_SC_INVALID_FIELD);
 				nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_READY_TO_COMPLETE);
 				break;
 			}
-			if (!spdk_nvmf_request_using_zcopy(&tcp_req->req) && tcp_req->req.iovcnt == 0 &&
-			    tcp_req->req.length > 0) {
-				/* No buffers yet; the group poll retries. */
+			if (tcp_req->req.iobuf.waiting) {
 				break;
 			}
-			STAILQ_REMOVE_HEAD(&group->pending_buf_queue, buf_link);
 			nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_HAVE_BUFFER);
 			break;
 		case TCP_REQUEST_STATE_HAVE_BUFFER:
@@ -1559,22 +1562,37 @@ nvmf_tcp_poll_group_add(struct spdk_nvmf_transport_poll_group *group, struct spd
 	return 0;
 }
 
+/* Requests of a qpair leaving its group stop waiting for buffers and finish. Every wait is
+ * withdrawn before any request completes: a completion frees buffers, and the pool hands them
+ * to waiters at once. */
 static void
-nvmf_tcp_abort_await_buffer_reqs(struct spdk_nvmf_tcp_qpair *tqpair,
-				 struct spdk_nvmf_transport_poll_group *group)
+nvmf_tcp_abort_await_buffer_reqs(struct spdk_nvmf_tcp_qpair *tqpair)
 {
-	struct spdk_nvmf_request *req, *tmp;
-	struct spdk_nvmf_tcp_req *tcp_req;
+	struct spdk_nvmf_tcp_req *tcp_req, *tmp;
 
-	STAILQ_FOREACH_SAFE(req, &group->pending_buf_queue, buf_link, tmp) {
-		tcp_req = SPDK_CONTAINEROF(req, struct spdk_nvmf_tcp_req, req);
-		if (tcp_req->req.qpair == &tqpair->qpair) {
-			STAILQ_REMOVE(&group->pending_buf_queue, req, spdk_nvmf_request, buf_link);
-			/* Off the queue: process must not remove it again. */
+	TAILQ_FOREACH(tcp_req, &tqpair->tcp_req_working_queue, state_link) {
+		if (tcp_req->state == TCP_REQUEST_STATE_NEED_BUFFER) {
+			nvmf_request_get_buffers_abort(&tcp_req->req);
+		}
+	}
+	TAILQ_FOREACH_SAFE(tcp_req, &tqpair->tcp_req_working_queue, state_link, tmp) {
+		if (tcp_req->state == TCP_REQUEST_STATE_NEED_BUFFER) {
 			nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_COMPLETED);
 			nvmf_tcp_req_process(tqpair_ttransport(tqpair), tcp_req);
 		}
 	}
+}
+
+/* Transport op: the pool has given a waiting request all its buffers. */
+static void
+nvmf_tcp_req_get_buffers_done(struct spdk_nvmf_request *req)
+{
+	struct spdk_nvmf_tcp_req *tcp_req = SPDK_CONTAINEROF(req, struct spdk_nvmf_tcp_req, req);
+	struct spdk_nvmf_tcp_qpair *tqpair = SPDK_CONTAINEROF(req->qpair, struct spdk_nvmf_tcp_qpair,
+					     qpair);
+
+	nvmf_tcp_req_set_state(tcp_req, TCP_REQUEST_STATE_HAVE_BUFFER);
+	nvmf_tcp_req_process(tqpair_ttransport(tqpair), tcp_req);
 }
 
 static int
@@ -1596,7 +1614,7 @@ nvmf_tcp_poll_group_remove(struct spdk_nvmf_transport_poll_group *group,
 	if (rc != 0) {
 		SPDK_ERRLOG("Could not remove sock from sock_group: %d\n", rc);
 	}
-	nvmf_tcp_abort_await_buffer_reqs(tqpair, group);
+	nvmf_tcp_abort_await_buffer_reqs(tqpair);
 	return rc;
 }
 
@@ -1605,22 +1623,11 @@ nvmf_tcp_poll_group_poll(struct spdk_nvmf_transport_poll_group *group)
 {
 	struct spdk_nvmf_tcp_poll_group *tgroup = SPDK_CONTAINEROF(group,
 			struct spdk_nvmf_tcp_poll_group, group);
-	struct spdk_nvmf_tcp_transport *ttransport = SPDK_CONTAINEROF(group->transport,
-			struct spdk_nvmf_tcp_transport, transport);
 	struct spdk_nvmf_tcp_qpair *tqpair, *tqpair_tmp;
-	struct spdk_nvmf_request *req, *req_tmp;
 	int rc, count = 0;
 
 	if (TAILQ_EMPTY(&tgroup->qpairs)) {
 		return 0;
-	}
-	STAILQ_FOREACH_SAFE(req, &group->pending_buf_queue, buf_link, req_tmp) {
-		struct spdk_nvmf_tcp_req *tcp_req = SPDK_CONTAINEROF(req, struct spdk_nvmf_tcp_req, req);
-
-		if (!nvmf_tcp_req_process(ttransport, tcp_req)) {
-			break;
-		}
-		count++;
 	}
 	rc = spdk_sock_group_poll(tgroup->sock_group);
 	if (rc < 0) {
@@ -1820,5 +1827,6 @@ const struct spdk_nvmf_transport_ops spdk_nvmf_transport_tcp = {
 	.poll_group_poll = nvmf_tcp_poll_group_poll,
 	.req_free = nvmf_tcp_req_free,
 	.req_complete = nvmf_tcp_req_complete,
+	.req_get_buffers_done = nvmf_tcp_req_get_buffers_done,
 	.close_qpair = nvmf_tcp_close_qpair,
 };

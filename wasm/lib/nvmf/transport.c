@@ -57,6 +57,7 @@ spdk_nvmf_transport_create(const char *transport_name, struct spdk_nvmf_transpor
 	}
 	transport->ops = ops;
 	transport->opts = *opts;
+	STAILQ_INIT(&transport->buf_waiters);
 	return transport;
 }
 
@@ -132,40 +133,94 @@ nvmf_transport_qpair_fini(struct spdk_nvmf_qpair *qpair, spdk_nvmf_transport_qpa
 	qpair->transport->ops->close_qpair(qpair, cb_fn, cb_arg);
 }
 
-/* Buffers of io_unit_size from a pool of num_shared_buffers; -ENOMEM when the pool is
- * exhausted (the request then waits in NEED_BUFFER). */
+/* Moves one io_unit_size buffer from the pool to the request's next iov; false when the
+ * pool has none left. */
+static bool
+nvmf_request_take_buffer(struct spdk_nvmf_request *req, struct spdk_nvmf_transport *transport)
+{
+	uint32_t unit = transport->opts.io_unit_size;
+	uint32_t len = spdk_min(unit, req->iobuf.remaining_length);
+	void *buf;
+
+	if (transport->data_buf_in_use >= transport->opts.num_shared_buffers) {
+		return false;
+	}
+	buf = malloc(unit);
+	if (buf == NULL) {
+		return false;
+	}
+	req->buffers[req->num_buffers++] = buf;
+	req->iov[req->iovcnt].iov_base = buf;
+	req->iov[req->iovcnt].iov_len = len;
+	req->iovcnt++;
+	req->iobuf.remaining_length -= len;
+	req->data_from_pool = true;
+	transport->data_buf_in_use++;
+	return true;
+}
+
+/* Buffers of io_unit_size from a pool of num_shared_buffers. Short of buffers, a transport
+ * with req_get_buffers_done keeps what it got and queues the request (-ENOMEM; the pool
+ * finishes the job later); any other transport gets -ENOMEM and no buffers. */
 int
 spdk_nvmf_request_get_buffers(struct spdk_nvmf_request *req,
 			      struct spdk_nvmf_transport_poll_group *group,
 			      struct spdk_nvmf_transport *transport, uint32_t length)
 {
-	uint32_t unit = transport->opts.io_unit_size, need, i, len;
+	uint32_t unit = transport->opts.io_unit_size;
 
-	(void)group;
-	need = (length + unit - 1) / unit;
-	if (need > NVMF_REQ_MAX_BUFFERS) {
+	if ((length + (uint64_t)unit - 1) / unit > NVMF_REQ_MAX_BUFFERS) {
 		return -EINVAL;
 	}
-	if (transport->data_buf_in_use + need > transport->opts.num_shared_buffers) {
-		return -ENOMEM;
-	}
 	req->iovcnt = 0;
-	for (i = 0; i < need; i++) {
-		len = spdk_min(unit, length - i * unit);
-		req->buffers[i] = malloc(unit);
-		if (req->buffers[i] == NULL) {
-			req->num_buffers = i;
+	req->num_buffers = 0;
+	req->iobuf.remaining_length = length;
+	while (req->iobuf.remaining_length > 0) {
+		if (nvmf_request_take_buffer(req, transport)) {
+			continue;
+		}
+		if (transport->ops->req_get_buffers_done == NULL) {
 			spdk_nvmf_request_free_buffers(req, group, transport);
 			return -ENOMEM;
 		}
-		req->iov[i].iov_base = req->buffers[i];
-		req->iov[i].iov_len = len;
+		req->iobuf.waiting = true;
+		STAILQ_INSERT_TAIL(&transport->buf_waiters, req, iobuf.link);
+		return -ENOMEM;
 	}
-	req->num_buffers = need;
-	req->iovcnt = need;
-	req->data_from_pool = true;
-	transport->data_buf_in_use += need;
 	return 0;
+}
+
+/* The request no longer waits (its qpair is going away); what it already holds is freed
+ * with spdk_nvmf_request_free_buffers when it completes. */
+void
+nvmf_request_get_buffers_abort(struct spdk_nvmf_request *req)
+{
+	struct spdk_nvmf_transport *transport = req->qpair->transport;
+
+	if (!req->iobuf.waiting) {
+		return;
+	}
+	STAILQ_REMOVE(&transport->buf_waiters, req, spdk_nvmf_request, iobuf.link);
+	req->iobuf.waiting = false;
+}
+
+/* Freed buffers go to the oldest waiter first, one at a time, as iobuf hands a put buffer
+ * to the first entry waiting on its pool. */
+static void
+nvmf_transport_serve_buf_waiters(struct spdk_nvmf_transport *transport)
+{
+	struct spdk_nvmf_request *req;
+
+	while ((req = STAILQ_FIRST(&transport->buf_waiters)) != NULL) {
+		if (!nvmf_request_take_buffer(req, transport)) {
+			return;
+		}
+		if (req->iobuf.remaining_length == 0) {
+			STAILQ_REMOVE_HEAD(&transport->buf_waiters, iobuf.link);
+			req->iobuf.waiting = false;
+			transport->ops->req_get_buffers_done(req);
+		}
+	}
 }
 
 /* Model knob, not upstream (off by default): fill a data buffer with 0xDEADBEEF words when it
@@ -205,4 +260,5 @@ spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
 	req->num_buffers = 0;
 	req->iovcnt = 0;
 	req->data_from_pool = false;
+	nvmf_transport_serve_buf_waiters(transport);
 }

@@ -150,7 +150,7 @@ spdk_sock_posix_fd_connect_async(int fd, struct addrinfo *res, struct spdk_sock_
 	rc = connect(fd, res->ai_addr, res->ai_addrlen);
 	if (rc != 0 && errno != EINPROGRESS) {
 		rc = -errno;
-		SPDK_ERRLOG("connect() failed, errno = %d\n", -rc);
+		SPDK_ERRLOG("fd %d: connect refused at once (errno %d)\n", fd, -rc);
 		return rc;
 	}
 	return 0;
@@ -165,7 +165,7 @@ spdk_sock_posix_fd_connect_poll_async(int fd)
 
 	rc = poll(&pfd, 1, 0);
 	if (rc < 0) {
-		SPDK_ERRLOG("poll() failed, errno = %d\n", errno);
+		SPDK_ERRLOG("fd %d: polling the connect failed (errno %d)\n", fd, errno);
 		return -errno;
 	}
 	if (rc == 0) {
@@ -174,11 +174,11 @@ spdk_sock_posix_fd_connect_poll_async(int fd)
 
 	rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (rc < 0) {
-		SPDK_ERRLOG("getsockopt() failed, errno = %d\n", errno);
+		SPDK_ERRLOG("fd %d: cannot read SO_ERROR of the connect (errno %d)\n", fd, errno);
 		return -errno;
 	}
 	if (err) {
-		SPDK_ERRLOG("connect() failed, err = %d\n", err);
+		SPDK_ERRLOG("fd %d: connect failed (SO_ERROR %d)\n", fd, err);
 		return -err;
 	}
 	if (!(pfd.revents & POLLOUT)) {
@@ -226,7 +226,8 @@ spdk_sock_set_default_impl(const char *impl_name)
 
 	impl = spdk_net_impl_get_by_name(impl_name);
 	if (impl == NULL) {
-		SPDK_ERRLOG("Cannot find impl named %s\n", impl_name ? impl_name : "(null)");
+		SPDK_ERRLOG("no sock implementation '%s' to make the default\n",
+			    impl_name ? impl_name : "(null)");
 		return sock_errno(EINVAL);
 	}
 	g_default_impl = impl;
@@ -250,7 +251,7 @@ spdk_sock_impl_get_opts(const char *impl_name, struct spdk_sock_impl_opts *opts,
 	}
 	impl = spdk_net_impl_get_by_name(impl_name);
 	if (impl == NULL) {
-		SPDK_ERRLOG("Unknown sock implementation '%s'\n", impl_name);
+		SPDK_ERRLOG("no sock implementation named '%s'\n", impl_name);
 		return sock_errno(EINVAL);
 	}
 	if (impl->get_opts == NULL) {
@@ -270,7 +271,7 @@ spdk_sock_impl_set_opts(const char *impl_name, const struct spdk_sock_impl_opts 
 	}
 	impl = spdk_net_impl_get_by_name(impl_name);
 	if (impl == NULL) {
-		SPDK_ERRLOG("Unknown sock implementation '%s'\n", impl_name);
+		SPDK_ERRLOG("no sock implementation named '%s'\n", impl_name);
 		return sock_errno(EINVAL);
 	}
 	if (impl->set_opts == NULL) {
@@ -281,36 +282,34 @@ spdk_sock_impl_set_opts(const char *impl_name, const struct spdk_sock_impl_opts 
 
 /* ---- options ---- */
 
+/* Sets one option to its default, but only if the caller's struct (opts_size bytes, maybe an
+ * older and shorter one) has room for it. */
+#define SOCK_DEFAULT(opts, field, value) do { \
+	if (SPDK_SOCK_OPTS_FIELD_OK(opts, field)) { \
+		(opts)->field = (value); \
+	} \
+} while (0)
+
 void
 spdk_sock_get_default_opts(struct spdk_sock_opts *opts)
 {
 	assert(opts);
 
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, priority)) {
-		opts->priority = SPDK_SOCK_DEFAULT_PRIORITY;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, zcopy)) {
-		opts->zcopy = SPDK_SOCK_DEFAULT_ZCOPY;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, ack_timeout)) {
-		opts->ack_timeout = SPDK_SOCK_DEFAULT_ACK_TIMEOUT;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, impl_opts)) {
-		opts->impl_opts = NULL;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, impl_opts_size)) {
-		opts->impl_opts_size = 0;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, src_addr)) {
-		opts->src_addr = NULL;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, src_port)) {
-		opts->src_port = 0;
-	}
-	if (SPDK_SOCK_OPTS_FIELD_OK(opts, connect_timeout)) {
-		opts->connect_timeout = SPDK_SOCK_DEFAULT_CONNECT_TIMEOUT;
-	}
+	/* Zero copy is on by default; whether a socket really uses it is the module's call. */
+	SOCK_DEFAULT(opts, zcopy, SPDK_SOCK_DEFAULT_ZCOPY);
+	SOCK_DEFAULT(opts, priority, SPDK_SOCK_DEFAULT_PRIORITY);
+	/* No per-socket override of the module options. */
+	SOCK_DEFAULT(opts, impl_opts, NULL);
+	SOCK_DEFAULT(opts, impl_opts_size, 0);
+	/* Let the kernel pick the source address and port. */
+	SOCK_DEFAULT(opts, src_addr, NULL);
+	SOCK_DEFAULT(opts, src_port, 0);
+	/* 0: no TCP_USER_TIMEOUT, and connects wait as long as the kernel lets them. */
+	SOCK_DEFAULT(opts, ack_timeout, SPDK_SOCK_DEFAULT_ACK_TIMEOUT);
+	SOCK_DEFAULT(opts, connect_timeout, SPDK_SOCK_DEFAULT_CONNECT_TIMEOUT);
 }
+
+#undef SOCK_DEFAULT
 
 /* Copy the caller's (possibly smaller) opts into a full-size local copy over the defaults. */
 static void
@@ -372,7 +371,7 @@ sock_connect(const char *ip, int port, const char *impl_name, struct spdk_sock_o
 	struct spdk_sock *sock;
 
 	if (opts == NULL) {
-		SPDK_ERRLOG("the opts should not be NULL pointer\n");
+		SPDK_ERRLOG("socket options missing (NULL)\n");
 		if (cb_fn) {
 			cb_fn(cb_arg, -EINVAL);
 		}
@@ -380,14 +379,14 @@ sock_connect(const char *ip, int port, const char *impl_name, struct spdk_sock_o
 	}
 	impl = sock_get_impl(impl_name);
 	if (impl == NULL) {
-		SPDK_ERRLOG("Cannot find sock implementation '%s'\n", impl_name ? impl_name : "(default)");
+		SPDK_ERRLOG("no sock implementation named '%s'\n", impl_name ? impl_name : "(default)");
 		if (cb_fn) {
 			cb_fn(cb_arg, -EINVAL);
 		}
 		return NULL;
 	}
 
-	SPDK_DEBUGLOG(sock, "Creating a client socket using impl %s\n", impl->name);
+	SPDK_DEBUGLOG(sock, "connecting to %s port %d with %s\n", ip, port, impl->name);
 	sock_init_opts(&opts_local, opts);
 	if (async) {
 		sock = impl->connect_async(ip, port, &opts_local, cb_fn, cb_arg);
@@ -402,14 +401,22 @@ sock_connect(const char *ip, int port, const char *impl_name, struct spdk_sock_o
 	return sock;
 }
 
+/* The opts a caller gets when it passes none. */
+static struct spdk_sock_opts
+sock_full_default_opts(void)
+{
+	struct spdk_sock_opts opts = {.opts_size = sizeof(opts)};
+
+	spdk_sock_get_default_opts(&opts);
+	return opts;
+}
+
 struct spdk_sock *
 spdk_sock_connect(const char *ip, int port, const char *impl_name)
 {
-	struct spdk_sock_opts opts;
+	struct spdk_sock_opts defaults = sock_full_default_opts();
 
-	opts.opts_size = sizeof(opts);
-	spdk_sock_get_default_opts(&opts);
-	return spdk_sock_connect_ext(ip, port, impl_name, &opts);
+	return spdk_sock_connect_ext(ip, port, impl_name, &defaults);
 }
 
 struct spdk_sock *
@@ -428,11 +435,9 @@ spdk_sock_connect_async(const char *ip, int port, const char *impl_name,
 struct spdk_sock *
 spdk_sock_listen(const char *ip, int port, const char *impl_name)
 {
-	struct spdk_sock_opts opts;
+	struct spdk_sock_opts defaults = sock_full_default_opts();
 
-	opts.opts_size = sizeof(opts);
-	spdk_sock_get_default_opts(&opts);
-	return spdk_sock_listen_ext(ip, port, impl_name, &opts);
+	return spdk_sock_listen_ext(ip, port, impl_name, &defaults);
 }
 
 struct spdk_sock *
@@ -443,16 +448,16 @@ spdk_sock_listen_ext(const char *ip, int port, const char *impl_name, struct spd
 	struct spdk_sock *sock;
 
 	if (opts == NULL) {
-		SPDK_ERRLOG("the opts should not be NULL pointer\n");
+		SPDK_ERRLOG("socket options missing (NULL)\n");
 		return NULL;
 	}
 	impl = sock_get_impl(impl_name);
 	if (impl == NULL) {
-		SPDK_ERRLOG("Cannot find sock implementation '%s'\n", impl_name ? impl_name : "(default)");
+		SPDK_ERRLOG("no sock implementation named '%s'\n", impl_name ? impl_name : "(default)");
 		return NULL;
 	}
 
-	SPDK_DEBUGLOG(sock, "Creating a listening socket using impl %s\n", impl->name);
+	SPDK_DEBUGLOG(sock, "listening on %s port %d with %s\n", ip, port, impl->name);
 	sock_init_opts(&opts_local, opts);
 	sock = impl->listen(ip, port, &opts_local);
 	if (sock == NULL) {
@@ -561,50 +566,60 @@ spdk_sock_writev_async(struct spdk_sock *sock, struct spdk_sock_request *req)
 int
 spdk_sock_flush(struct spdk_sock *sock)
 {
-	if (sock == NULL || sock->flags.closed) {
-		return -EBADF;
+	/* Unlike the calls above, errno is left alone here. */
+	if (sock != NULL && !sock->flags.closed) {
+		return sock->net_impl->flush(sock);
 	}
-	return sock->net_impl->flush(sock);
-}
-
-int
-spdk_sock_set_recvlowat(struct spdk_sock *sock, int nbytes)
-{
-	return sock->net_impl->set_recvlowat(sock, nbytes);
-}
-
-int
-spdk_sock_set_recvbuf(struct spdk_sock *sock, int sz)
-{
-	return sock->net_impl->set_recvbuf(sock, sz);
-}
-
-int
-spdk_sock_set_sendbuf(struct spdk_sock *sock, int sz)
-{
-	return sock->net_impl->set_sendbuf(sock, sz);
-}
-
-bool
-spdk_sock_is_ipv6(struct spdk_sock *sock)
-{
-	return sock->net_impl->is_ipv6(sock);
-}
-
-bool
-spdk_sock_is_ipv4(struct spdk_sock *sock)
-{
-	return sock->net_impl->is_ipv4(sock);
+	return -EBADF;
 }
 
 bool
 spdk_sock_is_connected(struct spdk_sock *sock)
 {
-	if (sock == NULL || sock->flags.closed) {
-		errno = EBADF;
-		return false;
+	if (sock != NULL && !sock->flags.closed) {
+		return sock->net_impl->is_connected(sock);
 	}
-	return sock->net_impl->is_connected(sock);
+	errno = EBADF;
+	return false;
+}
+
+/* The setters and address-family queries check nothing (as upstream): the caller holds an
+ * open socket. */
+static struct spdk_net_impl *
+sock_impl_of(struct spdk_sock *sock)
+{
+	assert(sock != NULL);
+	return sock->net_impl;
+}
+
+int
+spdk_sock_set_recvbuf(struct spdk_sock *sock, int sz)
+{
+	return sock_impl_of(sock)->set_recvbuf(sock, sz);
+}
+
+int
+spdk_sock_set_sendbuf(struct spdk_sock *sock, int sz)
+{
+	return sock_impl_of(sock)->set_sendbuf(sock, sz);
+}
+
+int
+spdk_sock_set_recvlowat(struct spdk_sock *sock, int nbytes)
+{
+	return sock_impl_of(sock)->set_recvlowat(sock, nbytes);
+}
+
+bool
+spdk_sock_is_ipv4(struct spdk_sock *sock)
+{
+	return sock_impl_of(sock)->is_ipv4(sock);
+}
+
+bool
+spdk_sock_is_ipv6(struct spdk_sock *sock)
+{
+	return sock_impl_of(sock)->is_ipv6(sock);
 }
 
 int
@@ -619,41 +634,43 @@ spdk_sock_getaddr(struct spdk_sock *sock, char *saddr, int slen, uint16_t *sport
 
 /* ---- groups ---- */
 
+/* Gives the group one part per module; a module that cannot make one is left out of it. */
+static void
+sock_group_add_impl(struct spdk_sock_group *group, struct spdk_net_impl *impl)
+{
+	struct spdk_sock_group_impl *part = impl->group_impl_create();
+
+	if (part == NULL) {
+		return;
+	}
+	part->net_impl = impl;
+	part->group = group;
+	TAILQ_INIT(&part->socks);
+	STAILQ_INSERT_TAIL(&group->group_impls, part, link);
+}
+
 struct spdk_sock_group *
 spdk_sock_group_create(void *ctx)
 {
+	struct spdk_sock_group *group = calloc(1, sizeof(*group));
 	struct spdk_net_impl *impl;
-	struct spdk_sock_group *group;
-	struct spdk_sock_group_impl *group_impl;
 
-	group = calloc(1, sizeof(*group));
 	if (group == NULL) {
 		return NULL;
 	}
 
-	STAILQ_INIT(&group->group_impls);
-
-	STAILQ_FOREACH(impl, &g_net_impls, link) {
-		group_impl = impl->group_impl_create();
-		if (group_impl != NULL) {
-			STAILQ_INSERT_TAIL(&group->group_impls, group_impl, link);
-			TAILQ_INIT(&group_impl->socks);
-			group_impl->net_impl = impl;
-			group_impl->group = group;
-		}
-	}
-
 	group->ctx = ctx;
+	STAILQ_INIT(&group->group_impls);
+	STAILQ_FOREACH(impl, &g_net_impls, link) {
+		sock_group_add_impl(group, impl);
+	}
 	return group;
 }
 
 void *
 spdk_sock_group_get_ctx(struct spdk_sock_group *group)
 {
-	if (group == NULL) {
-		return NULL;
-	}
-	return group->ctx;
+	return group != NULL ? group->ctx : NULL;
 }
 
 int
@@ -735,30 +752,26 @@ spdk_sock_group_poll(struct spdk_sock_group *group)
 	return spdk_sock_group_poll_count(group, MAX_EVENTS_PER_POLL);
 }
 
+/* Polls one module's part of the group and runs the read callback of every socket it reports
+ * readable. Returns how many it reported, or the module's negative error. */
 static int
 sock_group_impl_poll_count(struct spdk_sock_group_impl *group_impl,
 			   struct spdk_sock_group *group, int max_events)
 {
-	struct spdk_sock *socks[MAX_EVENTS_PER_POLL];
-	int num_events, i;
+	struct spdk_sock *ready[MAX_EVENTS_PER_POLL];
+	int count, n;
 
-	if (TAILQ_EMPTY(&group_impl->socks)) {
-		return 0;
+	/* A part with no sockets is not asked at all (no epoll_wait for nothing). */
+	count = 0;
+	if (!TAILQ_EMPTY(&group_impl->socks)) {
+		count = group_impl->net_impl->group_impl_poll(group_impl, max_events, ready);
 	}
 
-	num_events = group_impl->net_impl->group_impl_poll(group_impl, max_events, socks);
-	if (num_events < 0) {
-		return num_events;
+	for (n = 0; n < count; n++) {
+		assert(ready[n]->cb_fn != NULL);
+		ready[n]->cb_fn(ready[n]->cb_arg, group, ready[n]);
 	}
-
-	for (i = 0; i < num_events; i++) {
-		struct spdk_sock *sock = socks[i];
-
-		assert(sock->cb_fn != NULL);
-		sock->cb_fn(sock->cb_arg, group, sock);
-	}
-
-	return num_events;
+	return count;
 }
 
 int
@@ -781,8 +794,8 @@ spdk_sock_group_poll_count(struct spdk_sock_group *group, int max_events)
 		rc = sock_group_impl_poll_count(group_impl, group, max_events);
 		if (rc < 0) {
 			error = rc;
-			SPDK_ERRLOG("group_impl_poll_count for net(%s) failed, rc %d\n",
-				    group_impl->net_impl->name, rc);
+			SPDK_ERRLOG("polling the %s part of sock group %p failed (rc %d)\n",
+				    group_impl->net_impl->name, group, rc);
 		} else {
 			num_events += rc;
 		}
@@ -810,10 +823,14 @@ spdk_sock_group_close(struct spdk_sock_group **group)
 		}
 	}
 
+	/* The module frees its part: keep what the log needs before closing it. */
 	STAILQ_FOREACH_SAFE(group_impl, &(*group)->group_impls, link, tmp) {
-		rc = group_impl->net_impl->group_impl_close(group_impl);
+		struct spdk_net_impl *impl = group_impl->net_impl;
+
+		rc = impl->group_impl_close(group_impl);
 		if (rc != 0) {
-			SPDK_ERRLOG("group_impl_close for net failed, rc %d\n", rc);
+			SPDK_ERRLOG("closing the %s part of a sock group failed (rc %d)\n",
+				    impl->name, rc);
 		}
 	}
 

@@ -55,7 +55,7 @@ struct spdk_msg {
 struct spdk_thread {
 	uint64_t			id;
 	enum spdk_thread_state		state;
-	TAILQ_HEAD(, spdk_poller)	active_pollers;
+	TAILQ_HEAD(active_pollers_head, spdk_poller)	active_pollers;
 	TAILQ_HEAD(, spdk_poller)	timed_pollers;
 	STAILQ_HEAD(, spdk_msg)		messages;
 	STAILQ_HEAD(, spdk_msg)		msg_cache;
@@ -371,16 +371,22 @@ spdk_thread_send_msg(const struct spdk_thread *thread, spdk_msg_fn fn, void *ctx
 static uint32_t
 msg_queue_run_batch(struct spdk_thread *thread, uint32_t max_msgs)
 {
+	STAILQ_HEAD(, spdk_msg) batch = STAILQ_HEAD_INITIALIZER(batch);
 	uint32_t count = 0;
 	struct spdk_msg *msg;
 
 	if (max_msgs == 0) {
 		max_msgs = SPDK_MSG_BATCH_SIZE;
 	}
-	/* Only messages present at the start of the batch run now; ones sent by these
-	 * messages wait for the next poll, as with upstream's ring dequeue. */
+	/* Take the batch off the queue before running any of it, as upstream dequeues from its
+	 * ring: a message these send (even to this thread) runs on the next poll, not in this one. */
 	while (count < max_msgs && (msg = STAILQ_FIRST(&thread->messages)) != NULL) {
 		STAILQ_REMOVE_HEAD(&thread->messages, link);
+		STAILQ_INSERT_TAIL(&batch, msg, link);
+		count++;
+	}
+	while ((msg = STAILQ_FIRST(&batch)) != NULL) {
+		STAILQ_REMOVE_HEAD(&batch, link);
 		msg->fn(msg->arg);
 		if (thread->msg_cache_count < SPDK_MSG_MEMPOOL_CACHE_SIZE) {
 			STAILQ_INSERT_HEAD(&thread->msg_cache, msg, link);
@@ -388,7 +394,6 @@ msg_queue_run_batch(struct spdk_thread *thread, uint32_t max_msgs)
 		} else {
 			free(msg);
 		}
-		count++;
 	}
 	return count;
 }
@@ -443,11 +448,13 @@ thread_poll(struct spdk_thread *thread, uint32_t max_msgs, uint64_t now)
 		rc = 1;
 	}
 
-	/* Untimed pollers. A poller registered while this loop runs is appended and runs in
-	 * this pass too; one unregistered is skipped and reaped below. */
-	TAILQ_FOREACH_SAFE(poller, &thread->active_pollers, tailq, tmp) {
+	/* Untimed pollers, newest first as upstream walks them (from the tail). One registered
+	 * during the walk lands at the tail, behind it, and first runs on the next poll; one
+	 * unregistered is only marked, so the saved neighbour stays valid, and is reaped below. */
+	for (poller = TAILQ_LAST(&thread->active_pollers, active_pollers_head); poller != NULL; poller = tmp) {
 		int poller_rc;
 
+		tmp = TAILQ_PREV(poller, active_pollers_head, tailq);
 		if (poller->state == SPDK_POLLER_STATE_UNREGISTERED) {
 			continue;
 		}

@@ -145,11 +145,16 @@ create_malloc_disk(struct spdk_bdev **bdev, const struct malloc_bdev_opts *opts)
 		SPDK_ERRLOG("Data block size %u is not a multiple of 512.\n", opts->block_size);
 		return -EINVAL;
 	}
-	size = opts->num_blocks * opts->block_size;
-	if (size / opts->block_size != opts->num_blocks || size > (1ull << 31)) {
-		SPDK_ERRLOG("Malloc disk of %" PRIu64 " blocks of %u B is too large\n",
+	if (!spdk_u64_mul_ok(opts->num_blocks, opts->block_size, &size)) {
+		SPDK_ERRLOG("Malloc disk of %" PRIu64 " blocks of %u B overflows 64 bits\n",
 			    opts->num_blocks, opts->block_size);
 		return -EINVAL;
+	}
+	/* One buffer in wasm32 linear memory: what cannot be allocated is -ENOMEM, as a failed
+	 * spdk_zmalloc is upstream. */
+	if (size > (1ull << 31)) {
+		SPDK_ERRLOG("Malloc disk of %" PRIu64 " B does not fit in linear memory\n", size);
+		return -ENOMEM;
 	}
 	mdisk = calloc(1, sizeof(*mdisk));
 	if (mdisk == NULL) {

@@ -136,6 +136,15 @@ aio_task_complete_now(struct blob_aio_task *task, int rc)
 	spdk_thread_send_msg(spdk_get_thread(), aio_task_complete_msg, task);
 }
 
+/* Bytes of lba_count blocks; UINT64_MAX (refused by aio_task_new) when that overflows. */
+static uint64_t
+aio_len(const struct blob_aio_disk *disk, uint64_t lba_count)
+{
+	uint64_t len;
+
+	return spdk_u64_mul_ok(lba_count, disk->blocklen, &len) ? len : UINT64_MAX;
+}
+
 static struct blob_aio_task *
 aio_task_new(struct blob_aio_disk *disk, int op, uint64_t len, struct spdk_bs_dev_cb_args *cb_args)
 {
@@ -190,14 +199,16 @@ aio_submit(struct blob_aio_task *task, uint64_t lba, void *buf)
 {
 	struct blob_aio_disk *disk = task->disk;
 
-	task->offset = lba * disk->blocklen;
 	task->buf = buf;
-	if (task->offset + task->len > disk->size) {
+	/* Compared without forming lba * blocklen + len, which could wrap. */
+	if (lba > disk->size / disk->blocklen ||
+	    task->len > disk->size - lba * disk->blocklen) {
 		SPDK_ERRLOG("%s: lba %" PRIu64 " + %u bytes beyond %" PRIu64 " bytes\n", disk->filename,
 			    lba, task->len, disk->size);
 		aio_task_complete_now(task, -EINVAL);
 		return;
 	}
+	task->offset = lba * disk->blocklen;
 	if (!TAILQ_EMPTY(&disk->retry) || aio_submit_now(task) == -EAGAIN) {
 		/* Keep submission order: nothing overtakes a queued task. */
 		TAILQ_INSERT_TAIL(&disk->retry, task, link);
@@ -211,7 +222,7 @@ bdev_aio_readv(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *p
 {
 	struct blob_aio_disk *disk = aio_disk(dev);
 	struct blob_aio_task *task = aio_task_new(disk, HOST_BLK_OP_READ,
-				     (uint64_t)lba_count * disk->blocklen, cb_args);
+				     aio_len(disk, lba_count), cb_args);
 
 	(void)channel;
 	if (task != NULL) {
@@ -225,7 +236,7 @@ bdev_aio_writev(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, void *
 {
 	struct blob_aio_disk *disk = aio_disk(dev);
 	struct blob_aio_task *task = aio_task_new(disk, HOST_BLK_OP_WRITE,
-				     (uint64_t)lba_count * disk->blocklen, cb_args);
+				     aio_len(disk, lba_count), cb_args);
 
 	(void)channel;
 	if (task != NULL) {
@@ -242,14 +253,14 @@ bdev_aio_write_zeroes(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, 
 
 	(void)channel;
 	if (disk->fallocate) {
-		task = aio_task_new(disk, HOST_BLK_OP_WRITE_ZEROES, lba_count * disk->blocklen, cb_args);
+		task = aio_task_new(disk, HOST_BLK_OP_WRITE_ZEROES, aio_len(disk, lba_count), cb_args);
 		if (task != NULL) {
 			aio_submit(task, lba, NULL);
 		}
 		return;
 	}
 	/* No native support: the bdev layer writes zeroes from a buffer instead. */
-	task = aio_task_new(disk, HOST_BLK_OP_WRITE, lba_count * disk->blocklen, cb_args);
+	task = aio_task_new(disk, HOST_BLK_OP_WRITE, aio_len(disk, lba_count), cb_args);
 	if (task == NULL) {
 		return;
 	}
@@ -268,7 +279,7 @@ bdev_aio_unmap(struct spdk_bs_dev *dev, struct spdk_io_channel *channel, uint64_
 {
 	struct blob_aio_disk *disk = aio_disk(dev);
 	struct blob_aio_task *task = aio_task_new(disk, HOST_BLK_OP_DISCARD,
-				     lba_count * disk->blocklen, cb_args);
+				     aio_len(disk, lba_count), cb_args);
 
 	(void)channel;
 	if (task == NULL) {

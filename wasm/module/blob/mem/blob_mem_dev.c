@@ -23,14 +23,15 @@ blob_mem_disk_create(uint64_t size, uint32_t blocklen, bool unmap_zeroes)
 {
 	struct blob_mem_disk *disk;
 
-	if (blocklen == 0 || size % blocklen != 0) {
+	/* The whole disk is one allocation: a size past size_t would be truncated by calloc. */
+	if (blocklen == 0 || size % blocklen != 0 || size > SIZE_MAX) {
 		return NULL;
 	}
 	disk = calloc(1, sizeof(*disk));
 	if (disk == NULL) {
 		return NULL;
 	}
-	disk->buf = calloc(1, size ? size : 1);
+	disk->buf = calloc(1, size ? (size_t)size : 1);
 	if (disk->buf == NULL) {
 		free(disk);
 		return NULL;

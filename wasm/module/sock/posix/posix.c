@@ -42,16 +42,22 @@
  * finish a handshake inside those calls, so the spin is bounded instead of hanging. */
 #define POSIX_SYNC_CONNECT_MAX_SPINS 100000
 
+/* An asynchronous connect in progress; freed when it succeeds or fails. */
 struct posix_connect_ctx {
+	/* The attempt under way, -1 between two addresses. */
 	int fd;
+	/* What getaddrinfo() returned (freed at the end) and the address to try next. */
 	struct addrinfo *first_res;
 	struct addrinfo *next_res;
 	struct spdk_sock_opts opts;
 	struct spdk_sock_impl_opts impl_opts;
+	/* Give up at this tick count; only looked at when opts.connect_timeout is set. */
 	uint64_t timeout_tsc;
+	/* Settings asked for while connecting (-1: none), applied once connected. */
 	int set_recvlowat;
 	int set_recvbuf;
 	int set_sendbuf;
+	/* Told the outcome; NULL for a synchronous connect. */
 	spdk_sock_connect_cb_fn cb_fn;
 	void *cb_arg;
 };
@@ -73,43 +79,48 @@ struct spdk_posix_sock {
 	bool			socket_has_data;
 	/* SO_ZEROCOPY is on for this socket. */
 	bool			zcopy;
+	/* Connected (or listening) and set up by posix_sock_init. */
 	bool			ready;
 
+	/* Always -1 here: placement ids are not modelled. */
 	int			placement_id;
 
+	/* Entry in the group's socks_with_data list. */
 	TAILQ_ENTRY(spdk_posix_sock)	link;
 
+	/* Kept for layout; nothing fills it in this model. */
 	char			interface_name[IFNAMSIZ];
 
+	/* Non-NULL while an asynchronous connect is under way. */
 	struct posix_connect_ctx	*connect_ctx;
 };
 
 TAILQ_HEAD(spdk_has_data_list, spdk_posix_sock);
 
 struct spdk_posix_sock_group_impl {
+	/* Must stay first: the generic layer hands us &base. */
 	struct spdk_sock_group_impl	base;
+	/* epoll instance watching every member socket */
 	int				fd;
+	/* Members with bytes to read, in the order they will be reported. */
 	struct spdk_has_data_list	socks_with_data;
 	int				placement_id;
 };
 
+/* Module defaults; sock_impl_set_options changes them. The TLS fields stay 0/NULL: there is no
+ * ssl implementation in this model. */
 static struct spdk_sock_impl_opts g_posix_impl_opts = {
-	.recv_buf_size = DEFAULT_SO_RCVBUF_SIZE,
+	/* Kernel buffers of 2 MiB each way, and small reads served from a receive pipe. */
 	.send_buf_size = DEFAULT_SO_SNDBUF_SIZE,
+	.recv_buf_size = DEFAULT_SO_RCVBUF_SIZE,
 	.enable_recv_pipe = true,
-	.enable_quickack = false,
-	.enable_placement_id = PLACEMENT_NONE,
-	.enable_zerocopy_send_server = true,
-	.enable_zerocopy_send_client = false,
+	/* Zero copy for sockets a server accepts, not for ones a client opens. Threshold 0
+	 * means every send of a zero-copy socket carries MSG_ZEROCOPY. */
 	.zerocopy_threshold = 0,
-	.tls_version = 0,
-	.enable_ktls = false,
-	.psk_key = NULL,
-	.psk_key_size = 0,
-	.psk_identity = NULL,
-	.get_key = NULL,
-	.get_key_ctx = NULL,
-	.tls_cipher_suites = NULL
+	.enable_zerocopy_send_client = false,
+	.enable_zerocopy_send_server = true,
+	.enable_placement_id = PLACEMENT_NONE,
+	.enable_quickack = false,
 };
 
 #define __posix_sock(sock) (struct spdk_posix_sock *)sock
@@ -121,66 +132,83 @@ static int posix_sock_group_impl_add_sock(struct spdk_sock_group_impl *_group,
 
 /* ---- options ---- */
 
-/* Copy field by field, only the fields that fit in 'len' (callers may know a smaller struct). */
+/* Where each option lives, so a caller that knows a shorter struct (an older ABI) only has the
+ * options that fit in its length read or written. */
+#define POSIX_IMPL_OPT(name) \
+	{ offsetof(struct spdk_sock_impl_opts, name), \
+	  sizeof(((struct spdk_sock_impl_opts *)NULL)->name) }
+
+static const struct {
+	size_t at;
+	size_t size;
+} g_posix_impl_opt_fields[] = {
+	POSIX_IMPL_OPT(recv_buf_size),
+	POSIX_IMPL_OPT(send_buf_size),
+	POSIX_IMPL_OPT(enable_recv_pipe),
+	POSIX_IMPL_OPT(enable_zerocopy_send),
+	POSIX_IMPL_OPT(enable_quickack),
+	POSIX_IMPL_OPT(enable_placement_id),
+	POSIX_IMPL_OPT(enable_zerocopy_send_server),
+	POSIX_IMPL_OPT(enable_zerocopy_send_client),
+	POSIX_IMPL_OPT(zerocopy_threshold),
+	POSIX_IMPL_OPT(tls_version),
+	POSIX_IMPL_OPT(enable_ktls),
+	POSIX_IMPL_OPT(psk_key),
+	POSIX_IMPL_OPT(psk_key_size),
+	POSIX_IMPL_OPT(psk_identity),
+	POSIX_IMPL_OPT(get_key),
+	POSIX_IMPL_OPT(get_key_ctx),
+	POSIX_IMPL_OPT(tls_cipher_suites),
+};
+
+#undef POSIX_IMPL_OPT
+
+/* Copies every option that lies wholly inside the first len bytes; the rest of dest is left
+ * as it was. */
 static void
 posix_sock_copy_impl_opts(struct spdk_sock_impl_opts *dest, const struct spdk_sock_impl_opts *src,
 			  size_t len)
 {
-#define FIELD_OK(field) \
-	offsetof(struct spdk_sock_impl_opts, field) + sizeof(src->field) <= len
+	size_t n;
 
-#define SET_FIELD(field) \
-	if (FIELD_OK(field)) { \
-		dest->field = src->field; \
+	for (n = 0; n < SPDK_COUNTOF(g_posix_impl_opt_fields); n++) {
+		size_t at = g_posix_impl_opt_fields[n].at;
+		size_t size = g_posix_impl_opt_fields[n].size;
+
+		if (at + size > len) {
+			continue;
+		}
+		memcpy((uint8_t *)dest + at, (const uint8_t *)src + at, size);
 	}
-
-	SET_FIELD(recv_buf_size);
-	SET_FIELD(send_buf_size);
-	SET_FIELD(enable_recv_pipe);
-	SET_FIELD(enable_zerocopy_send);
-	SET_FIELD(enable_quickack);
-	SET_FIELD(enable_placement_id);
-	SET_FIELD(enable_zerocopy_send_server);
-	SET_FIELD(enable_zerocopy_send_client);
-	SET_FIELD(zerocopy_threshold);
-	SET_FIELD(tls_version);
-	SET_FIELD(enable_ktls);
-	SET_FIELD(psk_key);
-	SET_FIELD(psk_key_size);
-	SET_FIELD(psk_identity);
-	SET_FIELD(get_key);
-	SET_FIELD(get_key_ctx);
-	SET_FIELD(tls_cipher_suites);
-
-#undef SET_FIELD
-#undef FIELD_OK
 }
 
 static int
 posix_sock_impl_get_opts(struct spdk_sock_impl_opts *opts, size_t *len)
 {
-	if (!opts || !len) {
+	if (opts == NULL || len == NULL) {
 		errno = EINVAL;
 		return -EINVAL;
 	}
 
-	assert(sizeof(*opts) >= *len);
+	assert(*len <= sizeof(*opts));
+	/* Bytes of the caller's struct that hold no option still come back zeroed. */
 	memset(opts, 0, *len);
-
 	posix_sock_copy_impl_opts(opts, &g_posix_impl_opts, *len);
-	*len = spdk_min(*len, sizeof(g_posix_impl_opts));
+	if (*len > sizeof(g_posix_impl_opts)) {
+		*len = sizeof(g_posix_impl_opts);
+	}
 	return 0;
 }
 
 static int
 posix_sock_impl_set_opts(const struct spdk_sock_impl_opts *opts, size_t len)
 {
-	if (!opts) {
+	if (opts == NULL) {
 		errno = EINVAL;
 		return -EINVAL;
 	}
 
-	assert(sizeof(*opts) >= len);
+	assert(len <= sizeof(*opts));
 	posix_sock_copy_impl_opts(&g_posix_impl_opts, opts, len);
 	SPDK_WASM_TRACE("posix_sock_impl_set_opts", g_posix_impl_opts.enable_zerocopy_send_server,
 			g_posix_impl_opts.enable_zerocopy_send_client,
@@ -209,12 +237,17 @@ posix_sock_getaddr(struct spdk_sock *_sock, char *saddr, int slen, uint16_t *spo
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 
-	if (!sock->ready) {
-		SPDK_ERRLOG("Connection %s.\n", sock->connect_ctx ? "in progress" : "failed");
-		return sock->connect_ctx ? -EAGAIN : -ENOTCONN;
+	if (sock->ready) {
+		return spdk_net_getaddr(sock->fd, saddr, slen, sport, caddr, clen, cport);
 	}
 
-	return spdk_net_getaddr(sock->fd, saddr, slen, sport, caddr, clen, cport);
+	if (sock->connect_ctx != NULL) {
+		SPDK_ERRLOG("sock %p: no addresses yet, its connect is still under way\n", sock);
+		return -EAGAIN;
+	}
+
+	SPDK_ERRLOG("sock %p: no addresses, its connect failed\n", sock);
+	return -ENOTCONN;
 }
 
 /* Gives the socket a receive pipe of sz bytes, or resizes it keeping the bytes it holds (in
@@ -242,20 +275,21 @@ posix_sock_alloc_pipe(struct spdk_posix_sock *sock, int sz)
 		return 0;
 	} else if (sz < MIN_SOCK_PIPE_SIZE) {
 		/* Upstream returns -1 here; a negative errno is what callers in this tree expect. */
-		SPDK_ERRLOG("The size of the pipe must be larger than %d\n", MIN_SOCK_PIPE_SIZE);
+		SPDK_ERRLOG("receive pipe of %d bytes asked for; the smallest is %d\n", sz,
+			    MIN_SOCK_PIPE_SIZE);
 		return -EINVAL;
 	}
 
 	rc = posix_memalign((void **)&new_buf, 64, sz);
 	if (rc != 0) {
-		SPDK_ERRLOG("socket recv buf allocation failed\n");
+		SPDK_ERRLOG("out of memory for a %d-byte receive pipe\n", sz);
 		return -ENOMEM;
 	}
 	memset(new_buf, 0, sz);
 
 	new_pipe = spdk_pipe_create(new_buf, sz);
 	if (new_pipe == NULL) {
-		SPDK_ERRLOG("socket pipe allocation failed\n");
+		SPDK_ERRLOG("out of memory for a receive pipe descriptor\n");
 		free(new_buf);
 		return -ENOMEM;
 	}
@@ -286,125 +320,121 @@ posix_sock_alloc_pipe(struct spdk_posix_sock *sock, int sz)
 	return 0;
 }
 
+/* A setting asked for before the connection is up: 0 when it can be remembered in the
+ * connect context for posix_connect_poller to apply, -ENOTCONN when the connect failed. */
+static int
+posix_sock_may_defer(struct spdk_posix_sock *sock, const char *what)
+{
+	if (sock->connect_ctx != NULL) {
+		return 0;
+	}
+
+	SPDK_ERRLOG("sock %p: cannot set %s, the socket never connected\n", sock, what);
+	return -ENOTCONN;
+}
+
+/* Sets SO_RCVBUF or SO_SNDBUF. The size is never lowered below the larger of the module's
+ * minimum and the current size (*cur), which then records what was set. */
+static int
+posix_sock_set_kernel_buf(struct spdk_posix_sock *sock, int optname, int sz, int minimum,
+			  uint32_t *cur)
+{
+	int least = spdk_max(minimum, *cur);
+	int val = sz < least ? least : sz;
+
+	if (setsockopt(sock->fd, SOL_SOCKET, optname, &val, sizeof(val)) < 0) {
+		return -errno;
+	}
+
+	*cur = val;
+	return 0;
+}
+
 static int
 posix_sock_set_recvbuf(struct spdk_sock *_sock, int sz)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
-	int min_size;
 	int rc;
 
 	if (!sock->ready) {
-		if (sock->connect_ctx) {
+		rc = posix_sock_may_defer(sock, "the receive buffer");
+		if (rc == 0) {
 			sock->connect_ctx->set_recvbuf = sz;
-			return 0;
 		}
-
-		SPDK_ERRLOG("Connection failed.\n");
-		return -ENOTCONN;
+		return rc;
 	}
 
-	/* The pipe takes sz as asked; the kernel buffer is only ever raised to it. */
+	/* The pipe gets exactly sz; only the kernel buffer has a floor. */
 	if (_sock->impl_opts.enable_recv_pipe) {
 		rc = posix_sock_alloc_pipe(sock, sz);
-		if (rc) {
+		if (rc != 0) {
 			return rc;
 		}
 	}
 
-	min_size = spdk_max(MIN_SO_RCVBUF_SIZE, _sock->impl_opts.recv_buf_size);
-	if (sz < min_size) {
-		sz = min_size;
-	}
-
-	rc = setsockopt(sock->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (rc < 0) {
-		return -errno;
-	}
-
-	_sock->impl_opts.recv_buf_size = sz;
-	return 0;
+	return posix_sock_set_kernel_buf(sock, SO_RCVBUF, sz, MIN_SO_RCVBUF_SIZE,
+					 &_sock->impl_opts.recv_buf_size);
 }
 
 static int
 posix_sock_set_sendbuf(struct spdk_sock *_sock, int sz)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
-	int min_size;
 	int rc;
 
 	if (!sock->ready) {
-		if (sock->connect_ctx) {
+		rc = posix_sock_may_defer(sock, "the send buffer");
+		if (rc == 0) {
 			sock->connect_ctx->set_sendbuf = sz;
-			return 0;
 		}
-
-		SPDK_ERRLOG("Connection failed.\n");
-		return -ENOTCONN;
+		return rc;
 	}
 
-	min_size = spdk_max(MIN_SO_SNDBUF_SIZE, _sock->impl_opts.send_buf_size);
-	if (sz < min_size) {
-		sz = min_size;
-	}
-
-	rc = setsockopt(sock->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	if (rc < 0) {
-		return -errno;
-	}
-
-	_sock->impl_opts.send_buf_size = sz;
-	return 0;
+	return posix_sock_set_kernel_buf(sock, SO_SNDBUF, sz, MIN_SO_SNDBUF_SIZE,
+					 &_sock->impl_opts.send_buf_size);
 }
 
 static int
 posix_sock_set_recvlowat(struct spdk_sock *_sock, int nbytes)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
-	int rc, val;
+	int rc;
 
 	if (!sock->ready) {
-		if (sock->connect_ctx) {
+		rc = posix_sock_may_defer(sock, "the receive low-water mark");
+		if (rc == 0) {
 			sock->connect_ctx->set_recvlowat = nbytes;
-			return 0;
 		}
-
-		SPDK_ERRLOG("Connection failed.\n");
-		return -ENOTCONN;
+		return rc;
 	}
 
-	val = nbytes;
-	rc = setsockopt(sock->fd, SOL_SOCKET, SO_RCVLOWAT, &val, sizeof(val));
-	return rc < 0 ? -errno : rc;
+	if (setsockopt(sock->fd, SOL_SOCKET, SO_RCVLOWAT, &nbytes, sizeof(nbytes)) < 0) {
+		return -errno;
+	}
+	return 0;
 }
 
-/* Finish setting up a connected (or listening) fd: zero copy, quickack, placement. */
+/* Last step of setting up a connected, accepted or listening fd: zero copy if allowed,
+ * TCP_QUICKACK if the options ask for it; then the socket is ready. */
 static void
 posix_sock_init(struct spdk_posix_sock *sock, bool enable_zero_copy)
 {
-	int flag;
-	int rc;
+	int one = 1;
 
 #if defined(SPDK_ZEROCOPY)
-	flag = 1;
-
-	if (enable_zero_copy) {
-		rc = setsockopt(sock->fd, SOL_SOCKET, SO_ZEROCOPY, &flag, sizeof(flag));
-		if (rc == 0) {
-			sock->zcopy = true;
-			/* The kernel numbers the first zero-copy send 0; the counter is
-			 * pre-incremented per zero-copy send, so start one below. */
-			sock->sendmsg_idx = UINT32_MAX;
-		}
+	/* The kernel gives the first zero-copy send id 0 and the counter is advanced before
+	 * each one, so it starts one below 0. */
+	if (enable_zero_copy &&
+	    setsockopt(sock->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0) {
+		sock->zcopy = true;
+		sock->sendmsg_idx = UINT32_MAX;
 	}
 #endif
 
 	/* Upstream guards this with __linux__; the emulated kernel is Linux. */
-	flag = 1;
-	if (sock->base.impl_opts.enable_quickack) {
-		rc = setsockopt(sock->fd, IPPROTO_TCP, TCP_QUICKACK, &flag, sizeof(flag));
-		if (rc != 0) {
-			SPDK_ERRLOG("quickack was failed to set\n");
-		}
+	if (sock->base.impl_opts.enable_quickack &&
+	    setsockopt(sock->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) != 0) {
+		SPDK_ERRLOG("sock %p: TCP_QUICKACK could not be set\n", sock);
 	}
 
 	/* Placement ids are not modelled: always PLACEMENT_NONE. */
@@ -416,18 +446,66 @@ posix_sock_init(struct spdk_posix_sock *sock, bool enable_zero_copy)
 static struct spdk_posix_sock *
 posix_sock_alloc(int fd, struct spdk_sock_impl_opts *impl_opts)
 {
-	struct spdk_posix_sock *sock;
+	struct spdk_posix_sock *sock = calloc(1, sizeof(*sock));
 
-	sock = calloc(1, sizeof(*sock));
 	if (sock == NULL) {
-		SPDK_ERRLOG("sock allocation failed\n");
+		SPDK_ERRLOG("out of memory for a posix socket (fd %d)\n", fd);
 		return NULL;
 	}
 
-	sock->fd = fd;
+	sock->base.impl_opts = *impl_opts;
 	sock->placement_id = -1;
-	memcpy(&sock->base.impl_opts, impl_opts, sizeof(*impl_opts));
+	sock->fd = fd;
 	return sock;
+}
+
+/* Opens a listening fd on one address. Returns it, or -1 with *stop telling whether the
+ * other addresses are still worth trying (they are after a failed bind, not after a failed
+ * listen or fcntl). */
+static int
+posix_sock_listen_on(struct addrinfo *res, const char *ip, int port, struct spdk_sock_opts *opts,
+		     struct spdk_sock_impl_opts *impl_opts, bool *stop)
+{
+	int fd, err;
+
+	*stop = false;
+	for (;;) {
+		fd = spdk_sock_posix_fd_create(res, opts, impl_opts);
+		if (fd < 0) {
+			return -1;
+		}
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == 0) {
+			break;
+		}
+
+		err = errno;
+		SPDK_ERRLOG("cannot bind %s port %d (errno %d)\n", ip, port, err);
+		close(fd);
+		/* An interrupted bind is tried again on a new fd. */
+		if (err == EINTR) {
+			continue;
+		}
+		if (err == EADDRNOTAVAIL) {
+			SPDK_ERRLOG("%s is not an address of this machine: check the listen address "
+				    "and that its interface is up\n", ip);
+		}
+		return -1;
+	}
+
+	if (listen(fd, 512) != 0) {
+		SPDK_ERRLOG("cannot listen on %s port %d (errno %d)\n", ip, port, errno);
+		close(fd);
+		*stop = true;
+		return -1;
+	}
+
+	if (spdk_fd_set_nonblock(fd) != 0) {
+		close(fd);
+		*stop = true;
+		return -1;
+	}
+
+	return fd;
 }
 
 static struct spdk_sock *
@@ -436,60 +514,21 @@ posix_sock_listen(const char *ip, int port, struct spdk_sock_opts *opts)
 	struct spdk_sock_impl_opts impl_opts;
 	struct spdk_posix_sock *sock;
 	struct addrinfo *res, *res0;
-	int rc, fd = -1;
+	bool stop = false;
+	int fd = -1;
 
 	assert(opts != NULL);
 	_opts_get_impl_opts(opts, &impl_opts, &g_posix_impl_opts);
 
 	res0 = spdk_sock_posix_getaddrinfo(ip, port);
-	if (!res0) {
+	if (res0 == NULL) {
 		return NULL;
 	}
 
-	for (res = res0; res != NULL; res = res->ai_next) {
-retry:
-		fd = spdk_sock_posix_fd_create(res, opts, &impl_opts);
-		if (fd < 0) {
-			continue;
-		}
-
-		rc = bind(fd, res->ai_addr, res->ai_addrlen);
-		if (rc != 0) {
-			SPDK_ERRLOG("bind() failed at port %d, errno = %d\n", port, errno);
-			switch (errno) {
-			case EINTR:
-				close(fd);
-				goto retry;
-			case EADDRNOTAVAIL:
-				SPDK_ERRLOG("IP address %s not available. "
-					    "Verify IP address in config file "
-					    "and make sure setup script is "
-					    "run before starting spdk app.\n", ip);
-			/* FALLTHROUGH */
-			default:
-				close(fd);
-				fd = -1;
-				continue;
-			}
-		}
-
-		rc = listen(fd, 512);
-		if (rc != 0) {
-			SPDK_ERRLOG("listen() failed, errno = %d\n", errno);
-			close(fd);
-			fd = -1;
-			break;
-		}
-
-		if (spdk_fd_set_nonblock(fd)) {
-			close(fd);
-			fd = -1;
-			break;
-		}
-
-		break;
+	/* The first address that works wins. */
+	for (res = res0; res != NULL && fd < 0 && !stop; res = res->ai_next) {
+		fd = posix_sock_listen_on(res, ip, port, opts, &impl_opts, &stop);
 	}
-
 	freeaddrinfo(res0);
 	if (fd < 0) {
 		return NULL;
@@ -507,39 +546,42 @@ retry:
 	return &sock->base;
 }
 
-/* Try the next address of the connect context: create an fd and start a non-blocking connect. */
+/* Starts a non-blocking connect to the first address left in ctx that takes one, and arms the
+ * connect timeout. Returns 0, or the error of the last address tried (-ENOENT if none was
+ * left). */
 static int
 _sock_posix_connect_async(struct posix_connect_ctx *ctx)
 {
-	int rc = -ENOENT, fd = -1;
+	struct addrinfo *res;
+	int rc = -ENOENT;
+	int fd;
 
 	assert(ctx->fd == -1);
-	for (; ctx->next_res != NULL; ctx->next_res = ctx->next_res->ai_next) {
-		rc = spdk_sock_posix_fd_create(ctx->next_res, &ctx->opts, &ctx->impl_opts);
-		if (rc < 0) {
+	while ((res = ctx->next_res) != NULL) {
+		ctx->next_res = res->ai_next;
+
+		fd = spdk_sock_posix_fd_create(res, &ctx->opts, &ctx->impl_opts);
+		if (fd < 0) {
+			rc = fd;
 			continue;
 		}
 
-		fd = rc;
-		rc = spdk_sock_posix_fd_connect_async(fd, ctx->next_res, &ctx->opts);
+		rc = spdk_sock_posix_fd_connect_async(fd, res, &ctx->opts);
 		if (rc < 0) {
 			close(fd);
-			fd = -1;
 			continue;
 		}
 
-		ctx->next_res = ctx->next_res->ai_next;
-		break;
+		ctx->fd = fd;
+		ctx->timeout_tsc = 0;
+		if (ctx->opts.connect_timeout != 0) {
+			ctx->timeout_tsc = spdk_get_ticks() + (uint64_t)ctx->opts.connect_timeout *
+					   spdk_get_ticks_hz() / 1000;
+		}
+		return 0;
 	}
 
-	if (rc < 0) {
-		return rc;
-	}
-
-	ctx->fd = fd;
-	ctx->timeout_tsc = !ctx->opts.connect_timeout ? 0 : spdk_get_ticks() +
-			   (uint64_t)ctx->opts.connect_timeout * spdk_get_ticks_hz() / 1000;
-	return 0;
+	return rc;
 }
 
 static void
@@ -738,89 +780,116 @@ posix_sock_close(struct spdk_sock *_sock)
 /* ---- zero-copy send path ---- */
 
 #ifdef SPDK_ZEROCOPY
-/* Drain the socket's error queue and complete the requests whose zero-copy sends the kernel
- * has released. Each message carries an inclusive range [ee_info, ee_data] of send ids.
- * Returns 0, or a negative value if a completion callback closed the socket. */
+/* Takes the next message off the error queue. Returns its zero-copy notification, or NULL
+ * when the queue is empty or the message is something else (which is logged and ends the
+ * read: upstream stops there too). */
+static struct sock_extended_err *
+posix_sock_next_zcopy_notice(struct spdk_sock *sock, struct msghdr *msgh)
+{
+	struct spdk_posix_sock *psock = __posix_sock(sock);
+	struct sock_extended_err *serr;
+	struct cmsghdr *cm;
+	bool v4, v6;
+
+	if (recvmsg(psock->fd, msgh, MSG_ERRQUEUE) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			return NULL;
+		}
+		/* Worse when requests are still waiting: nothing else will complete them. */
+		if (TAILQ_EMPTY(&sock->pending_reqs)) {
+			SPDK_WARNLOG("sock %p: error queue read failed (errno %d)\n", sock, errno);
+		} else {
+			SPDK_ERRLOG("sock %p: error queue read failed (errno %d) with requests still "
+				    "waiting for their zero-copy notification\n", sock, errno);
+		}
+		return NULL;
+	}
+
+	cm = CMSG_FIRSTHDR(msgh);
+	if (cm == NULL) {
+		SPDK_WARNLOG("sock %p: error queue message without control data\n", sock);
+		return NULL;
+	}
+
+	v4 = cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR;
+	v6 = cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR;
+	if (!v4 && !v6) {
+		SPDK_WARNLOG("sock %p: error queue message of level %d type %d is no RECVERR\n",
+			     sock, cm->cmsg_level, cm->cmsg_type);
+		return NULL;
+	}
+
+	serr = (struct sock_extended_err *)CMSG_DATA(cm);
+	if (serr->ee_origin != SO_EE_ORIGIN_ZEROCOPY || serr->ee_errno != 0) {
+		SPDK_WARNLOG("sock %p: extended error origin %u errno %u is no zero-copy "
+			     "notification\n", sock, serr->ee_origin, serr->ee_errno);
+		return NULL;
+	}
+
+	return serr;
+}
+
+/* Completes the pending requests that notification id idx frees, walking pending_reqs from
+ * the head: a request with no zero copy outstanding only waited in line behind others and
+ * goes too; a zero-copy one goes if idx was its last send. The requests of one sendmsg() are
+ * adjacent, so after a match the first zero-copy request that does not match ends the walk;
+ * before any match, non-matching ones are stepped over (notifications may come out of order).
+ * Returns a negative value if a completion callback closed the socket. */
+static int
+posix_sock_complete_zcopy_id(struct spdk_sock *sock, uint32_t idx)
+{
+	struct spdk_sock_request *req, *next;
+	bool matched = false;
+	int rc;
+
+	for (req = TAILQ_FIRST(&sock->pending_reqs); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, internal.link);
+
+		/* Before a1f20e789f a waiting request keeps the id of its last send in offset. */
+		if (req->internal.is_zcopy) {
+			if (req->internal.offset != idx) {
+				if (matched) {
+					break;
+				}
+				continue;
+			}
+			matched = true;
+		}
+
+		rc = spdk_sock_request_put(sock, req, 0);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+
+	return 0;
+}
+
+/* Drains the error queue: each zero-copy notification names an inclusive range of send ids
+ * [ee_info, ee_data] whose pages the kernel no longer holds. Returns 0, or a negative value if
+ * a completion callback closed the socket. */
 static int
 _sock_check_zcopy(struct spdk_sock *sock)
 {
-	struct spdk_posix_sock *psock = __posix_sock(sock);
-	struct msghdr msgh = {};
-	uint8_t buf[sizeof(struct cmsghdr) + sizeof(struct sock_extended_err)];
-	ssize_t rc;
+	/* Room for exactly one notification; set once, as upstream does. */
+	uint8_t ctl[sizeof(struct cmsghdr) + sizeof(struct sock_extended_err)];
+	struct msghdr msgh = {.msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	struct sock_extended_err *serr;
-	struct cmsghdr *cm;
 	uint32_t idx;
-	struct spdk_sock_request *req, *treq;
-	bool found;
+	int rc;
 
-	msgh.msg_control = buf;
-	msgh.msg_controllen = sizeof(buf);
-
-	while (true) {
-		rc = recvmsg(psock->fd, &msgh, MSG_ERRQUEUE);
-
-		if (rc < 0) {
-			if (errno == EWOULDBLOCK || errno == EAGAIN) {
-				return 0;
-			}
-
-			if (!TAILQ_EMPTY(&sock->pending_reqs)) {
-				SPDK_ERRLOG("Attempting to receive from ERRQUEUE yielded error, but pending list still has orphaned entries\n");
-			} else {
-				SPDK_WARNLOG("Recvmsg yielded an error!\n");
-			}
-			return 0;
-		}
-
-		cm = CMSG_FIRSTHDR(&msgh);
-		if (!(cm &&
-		      ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
-		       (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))) {
-			SPDK_WARNLOG("Unexpected cmsg level or type!\n");
-			return 0;
-		}
-
-		serr = (struct sock_extended_err *)CMSG_DATA(cm);
-		if (serr->ee_errno != 0 || serr->ee_origin != SO_EE_ORIGIN_ZEROCOPY) {
-			SPDK_WARNLOG("Unexpected extended error origin\n");
-			return 0;
-		}
-
+	while ((serr = posix_sock_next_zcopy_notice(sock, &msgh)) != NULL) {
 		SPDK_WASM_TRACE("_sock_check_zcopy", serr->ee_info, serr->ee_data, serr->ee_code, sock);
 
-		/* Requests of one sendmsg() are contiguous in pending_reqs and usually at its
-		 * front, so after a match the scan for this id stops at the first zero-copy
-		 * request that does not match. Walking idx with == and ++ keeps a range that
-		 * crosses UINT32_MAX -> 0 correct. */
+		/* Stepping with ++ until the id equals ee_data stays right when the range wraps
+		 * from UINT32_MAX to 0. */
 		idx = serr->ee_info;
-		while (true) {
-			found = false;
-			TAILQ_FOREACH_SAFE(req, &sock->pending_reqs, internal.link, treq) {
-				if (!req->internal.is_zcopy) {
-					/* Not zero copy: it was only waiting in line. */
-					rc = spdk_sock_request_put(sock, req, 0);
-					if (rc < 0) {
-						return rc;
-					}
-				} else if (req->internal.offset == idx) {
-					/* offset holds the id of the request's last send here. */
-					found = true;
-					rc = spdk_sock_request_put(sock, req, 0);
-					if (rc < 0) {
-						return rc;
-					}
-				} else if (found) {
-					break;
-				}
+		do {
+			rc = posix_sock_complete_zcopy_id(sock, idx);
+			if (rc < 0) {
+				return rc;
 			}
-
-			if (idx == serr->ee_data) {
-				break;
-			}
-
-			idx++;
-		}
+		} while (idx++ != serr->ee_data);
 	}
 
 	return 0;
@@ -834,31 +903,58 @@ posix_writev(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt, int fl
 	ssize_t rc;
 
 	rc = sendmsg(sock->fd, &msg, flags);
-	if (rc <= 0) {
-		/* Nothing was sent (and no zero-copy id consumed): retry later. ENOBUFS on a
-		 * zero-copy socket means the kernel ran out of room to pin pages. */
-		if (rc == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
-		    (errno == ENOBUFS && sock->zcopy)) {
-			return -EAGAIN;
-		}
-
-		return -errno;
+	if (rc > 0) {
+		return rc;
 	}
 
-	return rc;
+	/* Nothing was sent (and no zero-copy id consumed): retry later. ENOBUFS on a zero-copy
+	 * socket means the kernel ran out of room to pin pages. */
+	if (rc == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+	    (sock->zcopy && errno == ENOBUFS)) {
+		return -EAGAIN;
+	}
+	return -errno;
 }
 
 static int
 posix_readv(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt)
 {
-	int rc;
+	int rc = readv(sock->fd, iov, iovcnt);
 
-	rc = readv(sock->fd, iov, iovcnt);
-	if (rc < 0) {
-		return -errno;
+	return rc < 0 ? -errno : rc;
+}
+
+/* Accounts *sent bytes of the last sendmsg() to req, after what earlier sends took of it.
+ * Returns true when req is now wholly in the kernel; false when its end is still unsent (then
+ * every byte of *sent went to req). */
+static bool
+posix_sock_req_advance(struct spdk_sock_request *req, size_t *sent)
+{
+	uint32_t skip = req->internal.offset;
+	size_t iov_len, unsent;
+	int i;
+
+	for (i = 0; i < req->iovcnt; i++) {
+		iov_len = SPDK_SOCK_REQUEST_IOV(req, i)->iov_len;
+		if (skip >= iov_len) {
+			/* Sent by an earlier call. */
+			skip -= iov_len;
+			continue;
+		}
+
+		unsent = iov_len - skip;
+		skip = 0;
+		if (unsent > *sent) {
+			req->internal.offset += *sent;
+			*sent = 0;
+			return false;
+		}
+
+		req->internal.offset += unsent;
+		*sent -= unsent;
 	}
 
-	return rc;
+	return true;
 }
 
 /* Send as much of queued_reqs as the kernel takes in one sendmsg(), then move every fully
@@ -875,45 +971,39 @@ static int
 _sock_flush(struct spdk_sock *sock)
 {
 	struct spdk_posix_sock *psock = __posix_sock(sock);
-	int flags;
 	struct iovec iovs[IOV_BATCH_SIZE];
-	int iovcnt;
-	int retval;
 	struct spdk_sock_request *req;
-	int i;
-	ssize_t rc;
-	unsigned int offset;
-	size_t len;
-	uint64_t total = 0;
+	int flags = MSG_NOSIGNAL;
 	bool is_zcopy = false;
+	uint64_t total = 0;
+	size_t sent;
+	ssize_t rc;
+	int iovcnt, i;
 
 	rc = posix_connect_poller(psock);
 	if (rc < 0) {
 		return rc;
 	}
 
-	/* Never flush from inside a completion callback: it would recurse. */
+	/* A completion callback that flushes would re-enter this loop: it waits for the poll. */
 	if (sock->cb_cnt > 0) {
 		return -EAGAIN;
 	}
 
 #ifdef SPDK_ZEROCOPY
 	if (psock->zcopy) {
-		flags = MSG_ZEROCOPY | MSG_NOSIGNAL;
-	} else
-#endif
-	{
-		flags = MSG_NOSIGNAL;
+		flags |= MSG_ZEROCOPY;
 	}
+#endif
 
-	/* May drop MSG_ZEROCOPY when the gathered bytes are below zerocopy_threshold. */
+	/* Drops MSG_ZEROCOPY again when the gathered bytes are below zerocopy_threshold. */
 	iovcnt = spdk_sock_prep_reqs(sock, iovs, 0, NULL, &flags);
 	if (iovcnt == 0) {
 		return 0;
 	}
 
 #ifdef SPDK_ZEROCOPY
-	is_zcopy = flags & MSG_ZEROCOPY;
+	is_zcopy = (flags & MSG_ZEROCOPY) != 0;
 #endif
 
 	for (i = 0; i < iovcnt; i++) {
@@ -926,188 +1016,170 @@ _sock_flush(struct spdk_sock *sock)
 		return rc;
 	}
 
-	/* The kernel numbers only zero-copy sends; mirror it. */
+	/* Only zero-copy sends take an id from the kernel; keep the same count. */
 	if (is_zcopy) {
 		psock->sendmsg_idx++;
 	}
 
-	/* Consume the requests that were actually written. */
-	req = TAILQ_FIRST(&sock->queued_reqs);
-	while (req) {
-		offset = req->internal.offset;
-
-		/* Record the mode of this send on every request it touched. A later send of the
-		 * same request overwrites it. */
+	/* Hand the sent bytes to the requests from the head of the queue. */
+	sent = rc;
+	for (req = TAILQ_FIRST(&sock->queued_reqs); req != NULL;
+	     req = TAILQ_FIRST(&sock->queued_reqs)) {
+		/* Before a1f20e789f: each send stamps its own mode on every request it carried,
+		 * so a later copy of a request's tail forgets its zero-copy head. */
 		req->internal.is_zcopy = is_zcopy;
 
-		for (i = 0; i < req->iovcnt; i++) {
-			/* Skip what earlier sends took. */
-			if (offset >= SPDK_SOCK_REQUEST_IOV(req, i)->iov_len) {
-				offset -= SPDK_SOCK_REQUEST_IOV(req, i)->iov_len;
-				continue;
-			}
-
-			len = SPDK_SOCK_REQUEST_IOV(req, i)->iov_len - offset;
-
-			if (len > (size_t)rc) {
-				/* This element was partially sent; the request stays at the head. */
-				req->internal.offset += rc;
-				return -EAGAIN;
-			}
-
-			offset = 0;
-			req->internal.offset += len;
-			rc -= len;
+		if (!posix_sock_req_advance(req, &sent)) {
+			/* Part of it is still to go; it stays at the head of the queue. */
+			return -EAGAIN;
 		}
 
-		/* The whole request is in the kernel. */
 		spdk_sock_request_pend(sock, req);
-
-		if (!req->internal.is_zcopy && req == TAILQ_FIRST(&sock->pending_reqs)) {
-			/* Copied by sendmsg() and first in line: done now. */
-			retval = spdk_sock_request_put(sock, req, 0);
-			if (retval < 0) {
-				return retval;
-			}
-		} else {
-			/* Wait for the notification of this send: keep its id in offset. */
+		if (req->internal.is_zcopy || req != TAILQ_FIRST(&sock->pending_reqs)) {
+			/* _sock_check_zcopy completes it; offset now holds the id it waits for. */
 			req->internal.offset = psock->sendmsg_idx;
+		} else {
+			/* Copied and first in line: nothing references its buffers any more. */
+			rc = spdk_sock_request_put(sock, req, 0);
+			if (rc < 0) {
+				return rc;
+			}
 		}
 
-		req = TAILQ_FIRST(&sock->queued_reqs);
-		if (rc == 0) {
+		if (sent == 0) {
 			break;
 		}
 	}
 
-	if (!TAILQ_EMPTY(&sock->queued_reqs)) {
-		return -EAGAIN;
-	}
-
-	return 0;
+	return TAILQ_EMPTY(&sock->queued_reqs) ? 0 : -EAGAIN;
 }
 
 static int
 posix_sock_flush(struct spdk_sock *sock)
 {
+	int rc = _sock_flush(sock);
+
 #ifdef SPDK_ZEROCOPY
 	struct spdk_posix_sock *psock = __posix_sock(sock);
-	int rc, check_rc;
 
-	rc = _sock_flush(sock);
-	if (rc == -EBADF) {
+	/* The socket is gone (-EBADF), or nothing waits on the error queue: do not read it. */
+	if (rc == -EBADF || !psock->zcopy || TAILQ_EMPTY(&sock->pending_reqs)) {
 		return rc;
 	}
 
-	/* The error queue is read only while something waits on it. */
-	if (psock->zcopy && !TAILQ_EMPTY(&sock->pending_reqs)) {
-		check_rc = _sock_check_zcopy(sock);
-		if (check_rc < 0) {
-			/* A callback closed the socket; unlike upstream, say so (it is gone). */
-			return -EBADF;
-		}
+	if (_sock_check_zcopy(sock) < 0) {
+		/* A callback closed the socket; unlike upstream, say so (it is gone). */
+		return -EBADF;
 	}
+#endif
 
 	return rc;
-#else
-	return _sock_flush(sock);
-#endif
 }
 
 /* ---- receive ---- */
 
-/* Copies up to the caller's iovecs' worth from the pipe. -EAGAIN when the pipe is empty.
- * Draining it takes the socket off socks_with_data unless the kernel socket may hold more. */
+/* The kernel socket has nothing more to read until epoll reports it again. Only called with
+ * the pipe empty, so the socket leaves its group's socks_with_data list. */
+static void
+posix_sock_kernel_drained(struct spdk_posix_sock *sock)
+{
+	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->base.group_impl);
+
+	if (sock->socket_has_data && group != NULL) {
+		TAILQ_REMOVE(&group->socks_with_data, sock, link);
+	}
+	sock->socket_has_data = false;
+}
+
+/* The pipe was just emptied: the socket stays on socks_with_data only while epoll's last word
+ * was that the kernel socket is readable. */
+static void
+posix_sock_pipe_drained(struct spdk_posix_sock *sock)
+{
+	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->base.group_impl);
+
+	assert(sock->pipe_has_data);
+	if (!sock->socket_has_data && group != NULL) {
+		TAILQ_REMOVE(&group->socks_with_data, sock, link);
+	}
+	sock->pipe_has_data = false;
+}
+
+/* Copies up to the caller's iovecs' worth from the pipe. -EAGAIN when the pipe is empty. */
 static ssize_t
 posix_sock_recv_from_pipe(struct spdk_posix_sock *sock, struct iovec *diov, int diovcnt)
 {
-	struct iovec siov[2];
-	int sbytes;
-	ssize_t bytes;
-	struct spdk_posix_sock_group_impl *group;
+	struct iovec held[2];
+	ssize_t copied;
+	int avail;
 
-	sbytes = spdk_pipe_reader_get_buffer(sock->recv_pipe, sock->recv_buf_sz, siov);
-	if (sbytes < 0) {
-		return -EINVAL;
-	} else if (sbytes == 0) {
-		return -EAGAIN;
+	avail = spdk_pipe_reader_get_buffer(sock->recv_pipe, sock->recv_buf_sz, held);
+	if (avail <= 0) {
+		return avail == 0 ? -EAGAIN : -EINVAL;
 	}
 
-	bytes = spdk_iovcpy(siov, 2, diov, diovcnt);
-	if (bytes == 0) {
+	copied = spdk_iovcpy(held, 2, diov, diovcnt);
+	if (copied == 0) {
 		/* Only a caller's iovec list that starts empty gets here. */
 		return -EINVAL;
 	}
 
-	spdk_pipe_reader_advance(sock->recv_pipe, bytes);
-
+	spdk_pipe_reader_advance(sock->recv_pipe, copied);
 	if (spdk_pipe_reader_bytes_available(sock->recv_pipe) == 0) {
-		assert(sock->pipe_has_data == true);
-
-		group = __posix_group_impl(sock->base.group_impl);
-		if (group && !sock->socket_has_data) {
-			TAILQ_REMOVE(&group->socks_with_data, sock, link);
-		}
-
-		sock->pipe_has_data = false;
+		posix_sock_pipe_drained(sock);
 	}
-
-	return bytes;
+	return copied;
 }
 
-/* One kernel read of as much as the pipe has room for (two iovecs when the free space
- * wraps). Called only with the pipe empty. Returns the bytes read, 0 at end of stream, or a
- * negative errno. */
+/* Fills the (empty) pipe with one kernel read of as much as it has room for, in two iovecs
+ * when its free space wraps. Returns the bytes read, 0 at end of stream, or a negative errno;
+ * the last two mean the kernel socket is drained for now. */
 static inline ssize_t
 posix_sock_read(struct spdk_posix_sock *sock)
 {
-	struct iovec iov[2];
-	int bytes_avail, bytes_recvd;
-	struct spdk_posix_sock_group_impl *group;
-	int rc;
+	struct iovec room[2];
+	int space, got;
 
-	rc = spdk_pipe_writer_get_buffer(sock->recv_pipe, sock->recv_buf_sz, iov);
-	if (rc <= 0) {
-		return rc;
+	space = spdk_pipe_writer_get_buffer(sock->recv_pipe, sock->recv_buf_sz, room);
+	if (space <= 0) {
+		return space;
 	}
 
-	bytes_avail = rc;
-
-	rc = posix_readv(sock, iov, 2);
-	assert(sock->pipe_has_data == false);
-	if (rc <= 0) {
-		/* An error or the end of the stream: nothing more to read from the kernel until
-		 * epoll says otherwise. */
-		if (sock->base.group_impl && sock->socket_has_data) {
-			group = __posix_group_impl(sock->base.group_impl);
-			TAILQ_REMOVE(&group->socks_with_data, sock, link);
-		}
-
-		sock->socket_has_data = false;
-		return rc;
+	assert(!sock->pipe_has_data);
+	got = posix_readv(sock, room, 2);
+	if (got <= 0) {
+		posix_sock_kernel_drained(sock);
+		return got;
 	}
-
-	bytes_recvd = rc;
-	spdk_pipe_writer_advance(sock->recv_pipe, bytes_recvd);
 
 	/* In a group, reads come only after epoll reported the socket (or from pipe data). */
-	assert(sock->base.group_impl == NULL || sock->socket_has_data == true);
-
+	assert(sock->base.group_impl == NULL || sock->socket_has_data);
+	spdk_pipe_writer_advance(sock->recv_pipe, got);
 	sock->pipe_has_data = true;
-	if (bytes_recvd < bytes_avail) {
-		/* The kernel gave less than there was room for: it has nothing more right now. */
+
+	/* A read shorter than the room there was: the kernel has nothing more right now. The
+	 * socket stays listed for the bytes now in the pipe. */
+	if (got < space) {
 		sock->socket_has_data = false;
 	}
+	return got;
+}
 
-	return bytes_recvd;
+static size_t
+posix_iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	while (iovcnt-- > 0) {
+		total += iov[iovcnt].iov_len;
+	}
+	return total;
 }
 
 static ssize_t
 _posix_sock_readv(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt)
 {
-	struct spdk_posix_sock_group_impl *group = __posix_group_impl(sock->base.group_impl);
-	int rc, i;
-	size_t len;
+	int rc;
 
 	rc = posix_connect_poller(sock);
 	if (rc < 0) {
@@ -1116,46 +1188,39 @@ _posix_sock_readv(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt)
 
 	if (sock->recv_pipe == NULL) {
 		/* No pipe: straight into the caller's buffers. Level-triggered epoll reports the
-		 * socket again if data remains. */
-		assert(sock->pipe_has_data == false);
-		if (group && sock->socket_has_data) {
-			sock->socket_has_data = false;
-			TAILQ_REMOVE(&group->socks_with_data, sock, link);
-		}
-
+		 * socket again if bytes remain. */
+		assert(!sock->pipe_has_data);
+		posix_sock_kernel_drained(sock);
 		return posix_readv(sock, iov, iovcnt);
 	}
 
-	/* A socket outside a group is not epolled, so it may always have data; one in a group
-	 * is read from the kernel only after epoll said so. */
-	if (!sock->pipe_has_data && (group == NULL || sock->socket_has_data)) {
-		len = 0;
-		for (i = 0; i < iovcnt; i++) {
-			len += iov[i].iov_len;
-		}
-
-		/* A large read with nothing buffered gains nothing from the pipe: read straight
-		 * into the caller's buffers (whether that drained the kernel is not looked at). */
-		if (len >= MIN_SOCK_PIPE_SIZE) {
-			return posix_readv(sock, iov, iovcnt);
-		}
-
-		/* Otherwise fill the pipe with one big read and serve from it. */
-		rc = posix_sock_read(sock);
-		if (rc <= 0) {
-			return rc;
-		}
+	/* Served from the pipe when it holds bytes, and also when it is empty but the socket is
+	 * in a group whose epoll did not report it (the pipe then says -EAGAIN). A socket outside
+	 * a group is not watched, so it may always have data. */
+	if (sock->pipe_has_data ||
+	    (sock->base.group_impl != NULL && !sock->socket_has_data)) {
+		return posix_sock_recv_from_pipe(sock, iov, iovcnt);
 	}
 
+	/* A large read gains nothing from the pipe: read straight into the caller's buffers
+	 * (whether that drained the kernel is not looked at). */
+	if (posix_iov_total(iov, iovcnt) >= MIN_SOCK_PIPE_SIZE) {
+		return posix_readv(sock, iov, iovcnt);
+	}
+
+	/* A small one: one big read into the pipe, then serve from it. */
+	rc = posix_sock_read(sock);
+	if (rc <= 0) {
+		return rc;
+	}
 	return posix_sock_recv_from_pipe(sock, iov, iovcnt);
 }
 
 static ssize_t
 posix_sock_readv(struct spdk_sock *_sock, struct iovec *iov, int iovcnt)
 {
-	ssize_t rc;
+	ssize_t rc = _posix_sock_readv(__posix_sock(_sock), iov, iovcnt);
 
-	rc = _posix_sock_readv(__posix_sock(_sock), iov, iovcnt);
 	if (rc < 0) {
 		errno = -rc;
 	}
@@ -1165,12 +1230,9 @@ posix_sock_readv(struct spdk_sock *_sock, struct iovec *iov, int iovcnt)
 static ssize_t
 posix_sock_recv(struct spdk_sock *sock, void *buf, size_t len)
 {
-	struct iovec iov[1];
+	struct iovec one = {.iov_base = buf, .iov_len = len};
 
-	iov[0].iov_base = buf;
-	iov[0].iov_len = len;
-
-	return posix_sock_readv(sock, iov, 1);
+	return posix_sock_readv(sock, &one, 1);
 }
 
 /* Synchronous write: flush the queue first, then one plain sendmsg() (never zero copy). */
@@ -1181,17 +1243,13 @@ posix_sock_writev(struct spdk_sock *_sock, struct iovec *iov, int iovcnt)
 	int rc;
 
 	rc = _sock_flush(_sock);
-	if (rc < 0) {
-		errno = -rc;
-		return rc;
+	if (rc == 0 && !TAILQ_EMPTY(&_sock->queued_reqs)) {
+		rc = -EAGAIN;
+	}
+	if (rc == 0) {
+		rc = posix_writev(sock, iov, iovcnt, 0);
 	}
 
-	if (!TAILQ_EMPTY(&_sock->queued_reqs)) {
-		errno = EAGAIN;
-		return -EAGAIN;
-	}
-
-	rc = posix_writev(sock, iov, iovcnt, 0);
 	if (rc < 0) {
 		errno = -rc;
 	}
@@ -1205,12 +1263,14 @@ posix_sock_writev_async(struct spdk_sock *sock, struct spdk_sock_request *req)
 
 	spdk_sock_request_queue(sock, req);
 
-	/* Enough queued for a full batch: send now rather than waiting for a poll. */
-	if (sock->queued_iovcnt >= IOV_BATCH_SIZE) {
-		rc = _sock_flush(sock);
-		if (rc < 0 && rc != -EAGAIN && rc != -EBADF) {
-			spdk_sock_abort_requests(sock);
-		}
+	/* A full batch is queued: send it now rather than at the next poll. */
+	if (sock->queued_iovcnt < IOV_BATCH_SIZE) {
+		return;
+	}
+
+	rc = _sock_flush(sock);
+	if (rc < 0 && rc != -EAGAIN && rc != -EBADF) {
+		spdk_sock_abort_requests(sock);
 	}
 }
 
@@ -1220,20 +1280,18 @@ posix_sock_family(struct spdk_sock *_sock)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 	struct sockaddr_storage sa;
-	socklen_t salen;
+	socklen_t salen = sizeof(sa);
 
 	if (!sock->ready) {
 		errno = sock->connect_ctx ? EAGAIN : ENOTCONN;
 		return -1;
 	}
 
-	memset(&sa, 0, sizeof sa);
-	salen = sizeof sa;
+	memset(&sa, 0, sizeof(sa));
 	if (getsockname(sock->fd, (struct sockaddr *)&sa, &salen) != 0) {
-		SPDK_ERRLOG("getsockname() failed (errno=%d)\n", errno);
+		SPDK_ERRLOG("sock %p: getsockname() failed (errno %d)\n", sock, errno);
 		return -1;
 	}
-
 	return sa.ss_family;
 }
 
@@ -1249,13 +1307,21 @@ posix_sock_is_ipv4(struct spdk_sock *_sock)
 	return posix_sock_family(_sock) == AF_INET;
 }
 
+/* poll() with no events asked for still reports a hang-up. */
+static bool
+posix_fd_hung_up(int fd)
+{
+	struct pollfd pfd = {.fd = fd};
+
+	return poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP) != 0;
+}
+
 static bool
 posix_sock_is_connected(struct spdk_sock *_sock)
 {
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 	uint8_t byte;
 	int rc;
-	struct pollfd pfd;
 
 	rc = posix_connect_poller(sock);
 	if (rc < 0) {
@@ -1263,27 +1329,17 @@ posix_sock_is_connected(struct spdk_sock *_sock)
 		return false;
 	}
 
-	pfd.fd = sock->fd;
-	pfd.events = 0;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) >= 0 && (pfd.revents & POLLHUP)) {
+	if (posix_fd_hung_up(sock->fd)) {
 		return false;
 	}
 
+	/* Peek at one byte: end of stream means the peer closed, an empty receive queue
+	 * (EAGAIN) means the connection is up with nothing to read. */
 	rc = recv(sock->fd, &byte, 1, MSG_PEEK);
-	if (rc == 0) {
-		return false;
+	if (rc > 0) {
+		return true;
 	}
-
-	if (rc < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			return true;
-		}
-
-		return false;
-	}
-
-	return true;
+	return rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ---- groups ---- */
@@ -1301,7 +1357,7 @@ posix_sock_group_impl_create(void)
 
 	group_impl = calloc(1, sizeof(*group_impl));
 	if (group_impl == NULL) {
-		SPDK_ERRLOG("group_impl allocation failed\n");
+		SPDK_ERRLOG("out of memory for a posix sock group\n");
 		close(fd);
 		return NULL;
 	}
@@ -1318,26 +1374,18 @@ posix_sock_group_impl_add_sock(struct spdk_sock_group_impl *_group, struct spdk_
 	struct spdk_posix_sock_group_impl *group = __posix_group_impl(_group);
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 	struct epoll_event event;
-	int rc;
 
 	if (!sock->ready) {
 		/* Connect still in progress: posix_connect_poller adds it once connected,
 		 * finding the group in sock->base.group_impl. */
-		if (sock->connect_ctx) {
-			return 0;
-		}
-
-		SPDK_ERRLOG("Connection failed.\n");
-		return -ENOTCONN;
+		return posix_sock_may_defer(sock, "a sock group");
 	}
 
 	memset(&event, 0, sizeof(event));
 	/* EPOLLERR is reported even if not asked for; ask anyway, for clarity. */
 	event.events = EPOLLIN | EPOLLERR;
 	event.data.ptr = sock;
-
-	rc = epoll_ctl(group->fd, EPOLL_CTL_ADD, sock->fd, &event);
-	if (rc < 0) {
+	if (epoll_ctl(group->fd, EPOLL_CTL_ADD, sock->fd, &event) < 0) {
 		return -errno;
 	}
 
@@ -1353,34 +1401,132 @@ posix_sock_group_impl_add_sock(struct spdk_sock_group_impl *_group, struct spdk_
 	return 0;
 }
 
+/* Takes a socket off socks_with_data if it is on it (it is while either flag is set). */
+static void
+posix_sock_unlist(struct spdk_posix_sock_group_impl *group, struct spdk_posix_sock *sock)
+{
+	if (!sock->pipe_has_data && !sock->socket_has_data) {
+		return;
+	}
+	TAILQ_REMOVE(&group->socks_with_data, sock, link);
+	sock->pipe_has_data = false;
+	sock->socket_has_data = false;
+}
+
 static int
 posix_sock_group_impl_remove_sock(struct spdk_sock_group_impl *_group, struct spdk_sock *_sock)
 {
 	struct spdk_posix_sock_group_impl *group = __posix_group_impl(_group);
 	struct spdk_posix_sock *sock = __posix_sock(_sock);
 	struct epoll_event event;
-	int rc;
+	int rc = 0;
 
-	if (sock->connect_ctx || !sock->ready) {
-		spdk_sock_abort_requests(_sock);
-		return 0;
-	}
-
-	if (sock->pipe_has_data || sock->socket_has_data) {
-		TAILQ_REMOVE(&group->socks_with_data, sock, link);
-		sock->pipe_has_data = false;
-		sock->socket_has_data = false;
-	}
-
-	/* The event argument is ignored by EPOLL_CTL_DEL but old kernels want one. */
-	memset(&event, 0, sizeof(event));
-	rc = epoll_ctl(group->fd, EPOLL_CTL_DEL, sock->fd, &event);
-	if (rc < 0) {
-		rc = -errno;
+	/* A socket still connecting was never given to epoll (nor listed). */
+	if (sock->ready && sock->connect_ctx == NULL) {
+		posix_sock_unlist(group, sock);
+		/* EPOLL_CTL_DEL ignores the event, but old kernels want a non-NULL one. */
+		memset(&event, 0, sizeof(event));
+		if (epoll_ctl(group->fd, EPOLL_CTL_DEL, sock->fd, &event) < 0) {
+			rc = -errno;
+		}
 	}
 
 	spdk_sock_abort_requests(_sock);
 	return rc;
+}
+
+#ifdef SPDK_ZEROCOPY
+/* Upstream pokes the TX path of busy-polled queues that share a placement id with a socket
+ * whose readable data was not consumed, once per id. With placement ids off (-1) this never
+ * fires; kept so the sequence of calls matches upstream's. */
+static void
+posix_sock_group_kick_placements(struct spdk_posix_sock_group_impl *group)
+{
+	struct spdk_posix_sock *psock;
+	int kicked = -1;
+
+	TAILQ_FOREACH(psock, &group->socks_with_data, link) {
+		struct pollfd pfd = {.fd = psock->fd, .events = POLLIN | POLLERR};
+
+		if (!psock->zcopy || psock->placement_id < 0 || psock->placement_id == kicked) {
+			continue;
+		}
+		poll(&pfd, 1, 0);
+		kicked = psock->placement_id;
+	}
+}
+#endif
+
+/* An idle poll of a group whose first socket has a priority polls that socket once, which
+ * drives busy polling of its queue. */
+static void
+posix_sock_group_busy_poll(struct spdk_sock_group_impl *_group)
+{
+	struct spdk_sock *first = TAILQ_FIRST(&_group->socks);
+	struct pollfd pfd = {.events = POLLIN | POLLERR};
+
+	if (first == NULL || first->opts.priority == 0) {
+		return;
+	}
+	pfd.fd = (__posix_sock(first))->fd;
+	poll(&pfd, 1, 0);
+}
+
+/* One epoll event: read the error queue on EPOLLERR, and on EPOLLIN list the socket as
+ * readable. */
+static void
+posix_sock_group_take_event(struct spdk_posix_sock_group_impl *group, struct epoll_event *ev)
+{
+	struct spdk_sock *sock = ev->data.ptr;
+	struct spdk_posix_sock *psock = __posix_sock(sock);
+
+#ifdef SPDK_ZEROCOPY
+	/* A completion may close the socket or take it out of the group: then leave it. */
+	if ((ev->events & EPOLLERR) != 0 &&
+	    (_sock_check_zcopy(sock) != 0 || sock->cb_fn == NULL)) {
+		return;
+	}
+#endif
+
+	if ((ev->events & EPOLLIN) == 0) {
+		return;
+	}
+	if (!psock->pipe_has_data && !psock->socket_has_data) {
+		TAILQ_INSERT_TAIL(&group->socks_with_data, psock, link);
+	}
+	psock->socket_has_data = true;
+}
+
+/* Fills socks with up to max_events readable members, oldest listed first. A batch cut short
+ * rotates the list so the first socket left out leads the next poll (A B C D E F cut before D
+ * becomes D E F A B C). */
+static int
+posix_sock_group_collect(struct spdk_posix_sock_group_impl *group, int max_events,
+			 struct spdk_sock **socks)
+{
+	struct spdk_posix_sock *psock, *next, *head;
+	int count = 0;
+
+	psock = TAILQ_FIRST(&group->socks_with_data);
+	while (psock != NULL && count < max_events) {
+		next = TAILQ_NEXT(psock, link);
+		if (spdk_unlikely(psock->base.cb_fn == NULL)) {
+			/* Left the group meanwhile. */
+			posix_sock_unlist(group, psock);
+		} else {
+			socks[count++] = &psock->base;
+		}
+		psock = next;
+	}
+
+	if (psock != NULL) {
+		while ((head = TAILQ_FIRST(&group->socks_with_data)) != psock) {
+			TAILQ_REMOVE(&group->socks_with_data, head, link);
+			TAILQ_INSERT_TAIL(&group->socks_with_data, head, link);
+		}
+	}
+
+	return count;
 }
 
 static int
@@ -1388,26 +1534,12 @@ posix_sock_group_impl_poll(struct spdk_sock_group_impl *_group, int max_events,
 			   struct spdk_sock **socks)
 {
 	struct spdk_posix_sock_group_impl *group = __posix_group_impl(_group);
+	struct epoll_event events[MAX_EVENTS_PER_POLL];
 	struct spdk_sock *sock, *tmp;
 	int num_events, i, rc;
-	struct spdk_posix_sock *psock, *ptmp;
-	struct epoll_event events[MAX_EVENTS_PER_POLL];
 
 #ifdef SPDK_ZEROCOPY
-	/* Upstream kicks the TX path of busy-polled queues that share a placement id with a
-	 * socket whose readable data was not consumed. With placement ids off (-1) this never
-	 * fires; kept so the sequence of calls matches upstream's. */
-	int last_placement_id = -1;
-
-	TAILQ_FOREACH(psock, &group->socks_with_data, link) {
-		if (psock->zcopy && psock->placement_id >= 0 &&
-		    psock->placement_id != last_placement_id) {
-			struct pollfd pfd = {psock->fd, POLLIN | POLLERR, 0};
-
-			poll(&pfd, 1, 0);
-			last_placement_id = psock->placement_id;
-		}
-	}
+	posix_sock_group_kick_placements(group);
 #endif
 
 	/* A completion callback may remove a socket from the group, hence _SAFE. Only the send
@@ -1420,97 +1552,110 @@ posix_sock_group_impl_poll(struct spdk_sock_group_impl *_group, int max_events,
 	}
 
 	assert(max_events > 0);
-
-	rc = epoll_wait(group->fd, events, max_events, 0);
-	if (rc < 0) {
+	num_events = epoll_wait(group->fd, events, max_events, 0);
+	if (num_events < 0) {
 		return -errno;
 	}
 
-	num_events = rc;
-	/* Idle polls are most of a run's polls and say nothing; trace the ones that found events. */
-	if (num_events > 0) {
+	if (num_events == 0) {
+		posix_sock_group_busy_poll(_group);
+	} else {
+		/* Idle polls are most of a run's polls and say nothing: only these are traced. */
 		SPDK_WASM_TRACE("posix_sock_group_impl_poll", group, num_events, 0, 0);
-	}
-	if (num_events == 0 && !TAILQ_EMPTY(&_group->socks)) {
-		sock = TAILQ_FIRST(&_group->socks);
-		psock = __posix_sock(sock);
-		/* Busy-poll the queue of the first socket when it has a priority. */
-		if (sock->opts.priority) {
-			struct pollfd pfd = {0, 0, 0};
-
-			pfd.fd = psock->fd;
-			pfd.events = POLLIN | POLLERR;
-			poll(&pfd, 1, 0);
-		}
 	}
 
 	for (i = 0; i < num_events; i++) {
-		sock = events[i].data.ptr;
-		psock = __posix_sock(sock);
-
-#ifdef SPDK_ZEROCOPY
-		if (events[i].events & EPOLLERR) {
-			rc = _sock_check_zcopy(sock);
-			/* Closed or removed from the group by a completion: skip it. */
-			if (rc || sock->cb_fn == NULL) {
-				continue;
-			}
-		}
-#endif
-		if ((events[i].events & EPOLLIN) == 0) {
-			continue;
-		}
-
-		if (!psock->socket_has_data && !psock->pipe_has_data) {
-			TAILQ_INSERT_TAIL(&group->socks_with_data, psock, link);
-		}
-		psock->socket_has_data = true;
+		posix_sock_group_take_event(group, &events[i]);
 	}
 
-	num_events = 0;
-
-	TAILQ_FOREACH_SAFE(psock, &group->socks_with_data, link, ptmp) {
-		if (num_events == max_events) {
-			break;
-		}
-
-		/* Left the group meanwhile: drop it from the list. */
-		if (spdk_unlikely(psock->base.cb_fn == NULL)) {
-			psock->socket_has_data = false;
-			psock->pipe_has_data = false;
-			TAILQ_REMOVE(&group->socks_with_data, psock, link);
-			continue;
-		}
-
-		socks[num_events++] = &psock->base;
-	}
-
-	/* Fairness: if the batch was cut short at psock, rotate the list so psock leads the
-	 * next poll (A B C D E F cut at D becomes D E F A B C). */
-	if (psock != NULL) {
-		struct spdk_posix_sock *head;
-
-		while ((head = TAILQ_FIRST(&group->socks_with_data)) != psock) {
-			TAILQ_REMOVE(&group->socks_with_data, head, link);
-			TAILQ_INSERT_TAIL(&group->socks_with_data, head, link);
-		}
-	}
-
-	return num_events;
+	return posix_sock_group_collect(group, max_events, socks);
 }
 
 static int
 posix_sock_group_impl_close(struct spdk_sock_group_impl *_group)
 {
 	struct spdk_posix_sock_group_impl *group = __posix_group_impl(_group);
-	int rc;
+	int rc = close(group->fd);
 
-	rc = close(group->fd);
 	free(group);
 	return rc < 0 ? -errno : rc;
 }
 
 /* ---- async connect ---- */
+
+/* One step of an async connect. 0 once connected, -EAGAIN while under way (also when it moved
+ * on to the next address), another negative errno when it failed for good. */
+static int
+posix_connect_progress(struct spdk_posix_sock *sock, struct posix_connect_ctx *ctx)
+{
+	int rc;
+
+	if (ctx->opts.connect_timeout != 0 && spdk_get_ticks() > ctx->timeout_tsc) {
+		return -ETIMEDOUT;
+	}
+
+	rc = spdk_sock_posix_fd_connect_poll_async(ctx->fd);
+	if (rc >= 0 || rc == -EAGAIN) {
+		return rc;
+	}
+
+	/* This address failed. Try the next; with none left, report this failure. */
+	close(ctx->fd);
+	ctx->fd = -1;
+	if (_sock_posix_connect_async(ctx) < 0) {
+		return rc;
+	}
+	sock->fd = ctx->fd;
+	return -EAGAIN;
+}
+
+/* The connection is up: set the socket up and apply what was asked for meanwhile. */
+static int
+posix_connect_finish(struct spdk_posix_sock *sock, struct posix_connect_ctx *ctx)
+{
+	const struct {
+		int value;
+		int (*apply)(struct spdk_sock *sock, int value);
+		const char *what;
+	} deferred[] = {
+		{ ctx->set_recvlowat, posix_sock_set_recvlowat, "receive low-water mark" },
+		{ ctx->set_recvbuf, posix_sock_set_recvbuf, "receive buffer size" },
+		{ ctx->set_sendbuf, posix_sock_set_sendbuf, "send buffer size" },
+	};
+	size_t n;
+	int rc;
+
+	sock->fd = ctx->fd;
+
+	/* Zero copy only off loopback and only if the module allows it for clients. The
+	 * per-socket opts are read from the context: on a synchronous connect the generic
+	 * layer has not copied them into the base socket yet. */
+	posix_sock_init(sock, ctx->opts.zcopy && !spdk_net_is_loopback(sock->fd) &&
+			sock->base.impl_opts.enable_zerocopy_send_client);
+
+	for (n = 0; n < SPDK_COUNTOF(deferred); n++) {
+		if (deferred[n].value == -1) {
+			continue;
+		}
+		rc = deferred[n].apply(&sock->base, deferred[n].value);
+		if (rc < 0) {
+			SPDK_ERRLOG("sock %p connected, but setting its %s to %d failed (rc %d)\n",
+				    sock, deferred[n].what, deferred[n].value, rc);
+			return rc;
+		}
+	}
+
+	if (sock->base.group_impl != NULL) {
+		rc = posix_sock_group_impl_add_sock(sock->base.group_impl, &sock->base);
+		if (rc != 0) {
+			SPDK_ERRLOG("sock %p connected, but joining its sock group failed (rc %d)\n",
+				    sock, rc);
+			return rc;
+		}
+	}
+
+	return 0;
+}
 
 /* Advance an async connect. 0 when connected (or already ready), -EAGAIN while in progress,
  * negative errno when it failed (the socket then stays not ready, fd -1). */
@@ -1522,93 +1667,30 @@ posix_connect_poller(struct spdk_posix_sock *sock)
 
 	if (sock->ready) {
 		return 0;
-	} else if (!ctx) {
+	}
+	if (ctx == NULL) {
 		return -ENOTCONN;
 	}
 
-	if (ctx->opts.connect_timeout && ctx->timeout_tsc < spdk_get_ticks()) {
-		rc = -ETIMEDOUT;
-		goto err;
-	}
-
-	rc = spdk_sock_posix_fd_connect_poll_async(ctx->fd);
+	rc = posix_connect_progress(sock, ctx);
 	if (rc == -EAGAIN) {
-		return -EAGAIN;
+		return rc;
+	}
+	if (rc == 0) {
+		rc = posix_connect_finish(sock, ctx);
 	}
 
-	if (rc < 0) {
-		int _rc = rc;
-
-		/* Try the next address, if any. */
-		close(ctx->fd);
-		ctx->fd = -1;
-		rc = _sock_posix_connect_async(ctx);
-		if (rc < 0) {
-			rc = _rc;
-			goto err;
+	if (rc == 0) {
+		SPDK_WASM_TRACE("posix_connect_poller", sock, sock->fd, 0, 0);
+	} else {
+		SPDK_WASM_TRACE("posix_connect_poller", sock, ctx->fd, rc, 0);
+		if (ctx->fd != -1) {
+			close(ctx->fd);
 		}
-
-		sock->fd = ctx->fd;
-		return -EAGAIN;
+		sock->fd = -1;
+		sock->ready = false;
 	}
 
-	sock->fd = ctx->fd;
-
-	/* Zero copy only off loopback and only if the module allows it for clients. The
-	 * per-socket opts are read from the context: on a synchronous connect the generic
-	 * layer has not copied them into the base socket yet. */
-	posix_sock_init(sock, ctx->opts.zcopy && !spdk_net_is_loopback(sock->fd) &&
-			sock->base.impl_opts.enable_zerocopy_send_client);
-
-	if (ctx->set_recvlowat != -1) {
-		rc = posix_sock_set_recvlowat(&sock->base, ctx->set_recvlowat);
-		if (rc < 0) {
-			SPDK_ERRLOG("Connection was established but delayed posix_sock_set_recvlowat() failed, rc %d.\n",
-				    rc);
-			goto err;
-		}
-	}
-
-	if (ctx->set_recvbuf != -1) {
-		rc = posix_sock_set_recvbuf(&sock->base, ctx->set_recvbuf);
-		if (rc < 0) {
-			SPDK_ERRLOG("Connection was established but delayed posix_sock_set_recvbuf() failed, rc %d.\n",
-				    rc);
-			goto err;
-		}
-	}
-
-	if (ctx->set_sendbuf != -1) {
-		rc = posix_sock_set_sendbuf(&sock->base, ctx->set_sendbuf);
-		if (rc < 0) {
-			SPDK_ERRLOG("Connection was established but delayed posix_sock_set_sendbuf() failed, rc %d.\n",
-				    rc);
-			goto err;
-		}
-	}
-
-	if (sock->base.group_impl) {
-		rc = posix_sock_group_impl_add_sock(sock->base.group_impl, &sock->base);
-		if (rc) {
-			SPDK_ERRLOG("Connection was established but delayed posix_sock_group_impl_add_sock() failed %d.\n",
-				    rc);
-			goto err;
-		}
-	}
-
-	SPDK_WASM_TRACE("posix_connect_poller", sock, sock->fd, 0, 0);
-	goto out;
-
-err:
-	SPDK_WASM_TRACE("posix_connect_poller", sock, ctx->fd, rc, 0);
-	if (ctx->fd != -1) {
-		close(ctx->fd);
-	}
-
-	sock->fd = -1;
-	sock->ready = false;
-
-out:
 	sock_posix_connect_ctx_cleanup(&sock->connect_ctx, rc);
 	return rc;
 }
@@ -1623,30 +1705,34 @@ posix_net_impl_init(struct spdk_sock_initialize_opts *opts)
 static struct spdk_net_impl g_posix_net_impl = {
 	.name		= "posix",
 	.init		= posix_net_impl_init,
-	.getaddr	= posix_sock_getaddr,
-	.connect	= posix_sock_connect,
-	.connect_async	= posix_sock_connect_async,
-	.listen		= posix_sock_listen,
-	.accept		= posix_sock_accept,
-	.close		= posix_sock_close,
-	.recv		= posix_sock_recv,
-	.readv		= posix_sock_readv,
-	.writev		= posix_sock_writev,
-	.writev_async	= posix_sock_writev_async,
-	.flush		= posix_sock_flush,
-	.set_recvlowat	= posix_sock_set_recvlowat,
-	.set_recvbuf	= posix_sock_set_recvbuf,
-	.set_sendbuf	= posix_sock_set_sendbuf,
-	.is_ipv6	= posix_sock_is_ipv6,
-	.is_ipv4	= posix_sock_is_ipv4,
-	.is_connected	= posix_sock_is_connected,
-	.group_impl_create	= posix_sock_group_impl_create,
-	.group_impl_add_sock	= posix_sock_group_impl_add_sock,
-	.group_impl_remove_sock = posix_sock_group_impl_remove_sock,
-	.group_impl_poll	= posix_sock_group_impl_poll,
-	.group_impl_close	= posix_sock_group_impl_close,
 	.get_opts	= posix_sock_impl_get_opts,
 	.set_opts	= posix_sock_impl_set_opts,
+	/* creating and ending sockets */
+	.listen		= posix_sock_listen,
+	.accept		= posix_sock_accept,
+	.connect	= posix_sock_connect,
+	.connect_async	= posix_sock_connect_async,
+	.close		= posix_sock_close,
+	/* data */
+	.writev_async	= posix_sock_writev_async,
+	.flush		= posix_sock_flush,
+	.writev		= posix_sock_writev,
+	.readv		= posix_sock_readv,
+	.recv		= posix_sock_recv,
+	/* settings and queries */
+	.set_recvbuf	= posix_sock_set_recvbuf,
+	.set_sendbuf	= posix_sock_set_sendbuf,
+	.set_recvlowat	= posix_sock_set_recvlowat,
+	.getaddr	= posix_sock_getaddr,
+	.is_connected	= posix_sock_is_connected,
+	.is_ipv4	= posix_sock_is_ipv4,
+	.is_ipv6	= posix_sock_is_ipv6,
+	/* sock groups */
+	.group_impl_create	= posix_sock_group_impl_create,
+	.group_impl_add_sock	= posix_sock_group_impl_add_sock,
+	.group_impl_poll	= posix_sock_group_impl_poll,
+	.group_impl_remove_sock = posix_sock_group_impl_remove_sock,
+	.group_impl_close	= posix_sock_group_impl_close,
 };
 
 SPDK_NET_IMPL_REGISTER_DEFAULT(posix, &g_posix_net_impl);

@@ -1,0 +1,9 @@
+/** Types of tools/readme.mjs for the tests that import it. */
+export declare const ROOT: string;
+export declare function runAll(): string;
+export declare function npmStartBlock(stdout: string): string;
+export declare function benchBlock(results: Record<string, unknown>): string;
+export declare function replaceBlock(text: string, name: string, body: string): string;
+export declare function regenerate(text: string, allStdout: string, results: Record<string, unknown>): string;
+export declare function maskWallTimes(text: string): string;
+export declare function readResults(): Record<string, unknown>;
