@@ -4,7 +4,8 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { PcapRecorder } from './net/pcap.js';
 import { sideBySide, summaryTable } from './report.js';
-import type { RunResult, Scenario } from './scenarios/contract.js';
+import type { RunResult, Scenario, Verdict } from './scenarios/contract.js';
+const VERDICTS: readonly Verdict[] = ['reproduced', 'clean', 'inconclusive'];
 import { findScenario, SCENARIOS } from './scenarios/index.js';
 import { paramHelp } from './scenarios/param-help.js';
 import { parseSeed, resolveParams, UsageError } from './scenarios/params.js';
@@ -15,7 +16,7 @@ import { isFlavor, isVariant, VARIANTS, type Flavor, type Variant } from './spdk
 const USAGE = `usage:
   spdk-wasm list
   spdk-wasm run <scenario> [--variant unpatched|patched] [--flavor release|asan] [--seed N]
-                [--json] [--trace FILE] [--pcap FILE] [--expect reproduced|clean] [--<param> VALUE ...]
+                [--json] [--trace FILE] [--pcap FILE] [--expect reproduced|clean|inconclusive] [--<param> VALUE ...]
   spdk-wasm all [--seed N] [--json]
   spdk-wasm sweep <scenario|all> [--seeds 1..100] [--param NAME=V1,V2 ...] [--workers N] [--out FILE] ...
   spdk-wasm merge FILE...            (spdk-wasm sweep --help for the sweep flags)
@@ -23,7 +24,9 @@ Without --variant, run executes both variants and prints them side by side.
 --pcap FILE writes the emulated wire as a pcap file (Ethernet/IPv4/TCP; open it in Wireshark or
 tshark). With both variants it writes one file each, the variant before the extension:
 x.pcap -> x.unpatched.pcap and x.patched.pcap.
-Exit status: 0 when the runs completed (whatever the verdict), 1 when --expect differs, 2 for bad usage.`;
+Exit status: 0 when every run reached a verdict (reproduced or clean), 4 when a run was
+inconclusive (it ended before it could show the bug either way; the summary says what was
+missing), 1 when --expect differs, 2 for bad usage, 3 when a run failed.`;
 
 interface Args {
   cmd: string;
@@ -117,7 +120,7 @@ async function cmdRun(a: Args): Promise<number> {
   const expect = takeString(a.flags, 'expect');
   if (variantArg !== undefined && !isVariant(variantArg)) throw new UsageError(`--variant must be unpatched or patched, got "${variantArg}"`);
   if (!isFlavor(flavorArg)) throw new UsageError(`--flavor must be release or asan, got "${flavorArg}"`);
-  if (expect !== undefined && expect !== 'reproduced' && expect !== 'clean') throw new UsageError(`--expect must be reproduced or clean, got "${expect}"`);
+  if (expect !== undefined && !VERDICTS.includes(expect as Verdict)) throw new UsageError(`--expect must be reproduced, clean or inconclusive, got "${expect}"`);
   const params: Record<string, string> = {};
   for (const [k, v] of a.flags) {
     if (v === true) throw new UsageError(`unknown flag --${k}`);
@@ -133,13 +136,21 @@ async function cmdRun(a: Args): Promise<number> {
   if (json) for (const r of results) console.log(JSON.stringify(r));
   else console.log(sideBySide(results));
   if (expect !== undefined) {
-    const wrong = results.filter((r) => r.reproduced !== (expect === 'reproduced'));
+    const wrong = results.filter((r) => r.verdict !== expect);
     if (wrong.length > 0) {
-      for (const r of wrong) console.error(`spdk-wasm: expected ${expect}, ${r.variant} was ${r.reproduced ? 'reproduced' : 'clean'}; replay: ${r.replay}`);
+      for (const r of wrong) console.error(`spdk-wasm: expected ${expect}, ${r.variant} was ${r.verdict}; replay: ${r.replay}`);
       return 1;
     }
+    return 0;
   }
-  return 0;
+  return inconclusiveExit(results);
+}
+
+/** Exit 4 with a line per inconclusive run: it is neither a reproduction nor a clean run. */
+function inconclusiveExit(results: RunResult[]): number {
+  const open = results.filter((r) => r.verdict === 'inconclusive');
+  for (const r of open) console.error(`spdk-wasm: ${r.scenario} ${r.variant} seed ${r.seed} is inconclusive: ${String(r.evidence['missing'] ?? r.summary)}`);
+  return open.length > 0 ? 4 : 0;
 }
 
 async function cmdAll(a: Args): Promise<number> {
@@ -162,7 +173,7 @@ async function cmdAll(a: Args): Promise<number> {
     }
     console.log(summaryTable(results));
   }
-  return 0;
+  return inconclusiveExit(results);
 }
 
 function cmdList(): number {

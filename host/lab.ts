@@ -224,7 +224,8 @@ async function check(id: string, seeds: number): Promise<number> {
     for (let seed = 1; seed <= seeds; seed++) {
       const { r, events } = await runCounting(v, scenario, lab, seed, params);
       runs++;
-      const why = r.reproduced ? `REPRODUCED (${r.oracle}): ${r.summary}`
+      const why = r.verdict === 'reproduced' ? `REPRODUCED (${r.oracle}): ${r.summary}`
+        : r.verdict === 'inconclusive' ? `INCONCLUSIVE (not a pass): ${r.summary}`
         : lab.stillBroken?.(r) ?? lab.precondition(r, events);
       if (why !== undefined) failures.push({ r, why, cmd: labCommand(id, seed, c.params) });
     }

@@ -2,7 +2,12 @@
 import type { RunResult } from './scenarios/contract.js';
 
 export function verdictWord(r: RunResult): string {
-  return r.reproduced ? `REPRODUCED (${r.oracle})` : 'clean';
+  return r.verdict === 'reproduced' ? `REPRODUCED (${r.oracle})` : r.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'clean';
+}
+
+/** The verdict column of the summary table. */
+function verdictCell(r: RunResult): string {
+  return r.verdict === 'reproduced' ? 'REPRODUCED' : r.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'clean';
 }
 
 /** Results of one scenario, one column per run. */
@@ -52,7 +57,7 @@ export function summaryTable(results: RunResult[]): string {
     r.scenario,
     r.variant,
     String(r.seed),
-    r.reproduced ? 'REPRODUCED' : 'clean',
+    verdictCell(r),
     r.oracle,
     formatUs(r.simulatedUs),
     `${r.wallMs.toFixed(0)} ms`,

@@ -42,6 +42,8 @@ export interface KernelStats {
     zcNotified: number;
     rstsSent: number;
     aborts: number;
+    abortsUserTimeout: number;
+    abortsRetries2: number;
   };
 }
 
@@ -128,7 +130,7 @@ export class Kernel implements HostKernel, Touchable {
   stats(): KernelStats {
     const sockets: SocketInfo[] = [];
     for (const [, f] of this.fds.entries()) if (f.kind === 'tcp') sockets.push(socketInfo(f.sock));
-    const totals = { ...this.closedTotals, rstsSent: this.tcp.rstsSent, aborts: this.tcp.aborts };
+    const totals = { ...this.closedTotals, rstsSent: this.tcp.rstsSent, aborts: this.tcp.aborts, abortsUserTimeout: this.tcp.abortsUserTimeout, abortsRetries2: this.tcp.abortsRetries2 };
     for (const s of sockets) {
       totals.retransmits += s.retransmits;
       totals.rtoFired += s.rtoFired;

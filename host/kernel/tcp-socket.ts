@@ -54,6 +54,10 @@ export interface TcpHost {
   unregister(s: TcpSocket): void;
   /** Count of connections aborted by an error (RST, timeout). */
   aborts: number;
+  /** Of those, the retransmission timeouts, by which limit ended them: TCP_USER_TIMEOUT or
+   *  tcp_retries2 (a scenario names the mechanism that freed its requests from these). */
+  abortsUserTimeout: number;
+  abortsRetries2: number;
   /** The socket is finished (closed by the user and CLOSE): its local port is free again. */
   release(s: TcpSocket): void;
 }
@@ -292,6 +296,8 @@ export class TcpSocket {
   abort(err: number, why: string): void {
     this.record('tcp.abort', { err, why, state: this.state });
     this.host.aborts++;
+    if (why === 'user_timeout') this.host.abortsUserTimeout++;
+    else if (why === 'retries2') this.host.abortsRetries2++;
     this.skErr = err;
     this.zc.purged();
     this.enterClose();

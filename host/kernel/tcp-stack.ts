@@ -26,6 +26,8 @@ export class TcpStack implements TcpHost {
   private nextEphemeral: number;
   rstsSent = 0;
   aborts = 0;
+  abortsUserTimeout = 0;
+  abortsRetries2 = 0;
   readonly timers: TcpTimerActions = { rto: onRto, delack: onDelack, persist: onPersist };
 
   constructor(

@@ -9,6 +9,14 @@ import type { Fabric } from '../net/fabric.js';
 
 export type Oracle = 'safety' | 'liveness' | 'crash';
 
+/**
+ * What a run showed. `reproduced`: the bug's evidence was observed (wrong bytes, requests stuck
+ * past the point a healthy system frees them, a crash). `clean`: the run reached the point where
+ * the evidence would show and it was absent. `inconclusive`: the run ended first (a deadline, a
+ * failure that is not the bug's) — reaching a deadline is never evidence by itself.
+ */
+export type Verdict = 'reproduced' | 'clean' | 'inconclusive';
+
 export type ParamValue = number | boolean | string;
 
 export interface ParamSpec {
@@ -42,7 +50,8 @@ export interface RunResult {
   flavor: Flavor;
   seed: number;
   params: Record<string, ParamValue>;
-  /** True when the bug was observed (wrong bytes, stuck work, or a crash). */
+  verdict: Verdict;
+  /** verdict === 'reproduced', kept for readers of the JSON lines. */
   reproduced: boolean;
   /** The oracle that judged the run. */
   oracle: Oracle;

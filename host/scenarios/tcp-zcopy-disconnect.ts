@@ -155,6 +155,15 @@ export const tcpZcopyDisconnect: Scenario = {
       bdevIoOutstanding: target.api.spdk_wasm_nvmf_ctrlr_field(-1, 2),
     });
 
+    /** What ended the target's connection, from its kernel's abort counters: the fix's
+     *  TCP_USER_TIMEOUT, Linux's tcp_retries2 limit, or neither (keep-alive expiry alone). */
+    const releasedBy = (): string => {
+      const k = tb.kernelCounters('target');
+      if ((k['abortsUserTimeout'] ?? 0) > 0) return `TCP_USER_TIMEOUT of ${ackTimeout} ms aborted the target's socket`;
+      if ((k['abortsRetries2'] ?? 0) > 0) return "tcp_retries2 aborted the target's socket";
+      return "no TCP timeout fired on the target's socket";
+    };
+
     /** The verdict, from states only. */
     const judge = (): Judgement => {
       const reqs = stuck();
@@ -167,8 +176,8 @@ export const tcpZcopyDisconnect: Scenario = {
       if (hung.length > 0 && tq !== undefined && (c.controllers ?? 0) > 0) {
         const qstate = QPAIR_STATES[target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 1)] ?? '?';
         return {
-          reproduced: true, oracle: 'liveness',
-          summary: `${hung.length} zcopy READ(s) stuck in TCP_REQ_COMPLETED with pdu_in_use ${after.toFixed(1)} s after the link went down (2 x KATO = ${(2 * KATO_MS) / 1000} s); qpair ${qstate}, controller alive, ${c.bdevIoOutstanding} bdev_io held`,
+          verdict: 'reproduced', oracle: 'liveness',
+          summary: `${hung.length} zcopy READ(s) stuck in TCP_REQ_COMPLETED with pdu_in_use ${after.toFixed(1)} s after the link went down (2 x KATO = ${(2 * KATO_MS) / 1000} s${ackTimeout > 0 ? `, ack_timeout ${ackTimeout / 1000} s` : ''}); qpair ${qstate}, controller alive, ${c.bdevIoOutstanding} bdev_io held`,
           evidence: {
             requests: hung, others: reqs.filter((r) => !hung.includes(r)), qpairState: qstate, delayedCompletions: delayed,
             destroyWaitsForOutstanding: target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 7) === 1,
@@ -180,9 +189,9 @@ export const tcpZcopyDisconnect: Scenario = {
       }
       const clean = reqs.length === 0 && c.bdevIoOutstanding === 0;
       return {
-        reproduced: !clean, oracle: 'liveness',
+        verdict: clean ? 'clean' : 'reproduced', oracle: 'liveness',
         summary: clean
-          ? (tq === undefined ? `every request back to FREE; I/O qpair and controller destroyed${releasedAt >= 0 ? ` ${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut` : ''}` : `link back: ${completed} READs completed, every request FREE, qpair ENABLED`)
+          ? (tq === undefined ? `every request back to FREE; I/O qpair and controller destroyed${releasedAt >= 0 ? ` ${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut` : ''} (${releasedBy()})` : `link back: ${completed} READs completed, every request FREE, qpair ENABLED`)
           : `${reqs.length} request(s) not FREE: ${reqs.map((r) => r.state).join(', ')}`,
         evidence: { requests: reqs, lines: reqs.map((r) => `req ${r.idx} cid ${r.cid}: ${r.state}`) },
         counters,
@@ -226,7 +235,9 @@ export const tcpZcopyDisconnect: Scenario = {
             break;
           case 'observe': {
             const restore = p['restore-link-us'] as number;
-            const horizon = cutAt + 2 * KATO_MS * 1000 + 1_000_000;
+            // Judged once both releases a healthy target has could have acted: keep-alive expiry
+            // (2 x KATO) and, patched, TCP_USER_TIMEOUT (ack_timeout), plus a second to tear down.
+            const horizon = cutAt + Math.max(2 * KATO_MS, ackTimeout) * 1000 + 1_000_000;
             const wantRestore = restore > 0 && restoredAt < 0;
             tb.runUntil(() => {
               pump();
@@ -263,11 +274,11 @@ export const tcpZcopyDisconnect: Scenario = {
     const result = (): RunResult => finishRun(tb, tcpZcopyDisconnect, (crash) => {
       if (crash !== undefined) return crash;
       const j = observed ?? judge();
-      if (phase === 'done' && p['long-run'] && observed?.reproduced === true) {
+      if (phase === 'done' && p['long-run'] && observed?.verdict === 'reproduced') {
         const final = judge();
         return {
           ...j,
-          summary: `${j.summary}; tcp_retries2 released them ${releasedAt >= 0 ? `${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut` : 'not within 940 s'}`,
+          summary: `${j.summary}; ${releasedAt >= 0 ? `released ${((releasedAt - cutAt) / 1e6).toFixed(1)} s after the cut: ${releasedBy()}` : 'still stuck 940 s after the cut'}`,
           evidence: { ...j.evidence, afterRetries2: final.summary },
           counters: { ...j.counters, releasedAtUs: releasedAt, stuckAtEnd: final.counters['stuckRequests'] ?? 0 },
         };

@@ -10,7 +10,7 @@ import type { NetDev } from '../net/netdev.js';
 import { World, type RunOutcome } from '../sim/world.js';
 import type { CrashReport } from '../spdk/crash.js';
 import { SpdkMachine } from '../spdk/machine.js';
-import type { Oracle, RunOptions, RunResult, Scenario } from './contract.js';
+import type { Oracle, RunOptions, RunResult, Scenario, Verdict } from './contract.js';
 import { paramFlags } from './params.js';
 
 export interface TestbedConfig {
@@ -109,7 +109,7 @@ export async function buildTestbed(opts: RunOptions, cfg: TestbedConfig): Promis
 }
 
 export interface Judgement {
-  reproduced: boolean;
+  verdict: Verdict;
   oracle: Oracle;
   summary: string;
   evidence: Record<string, unknown>;
@@ -120,7 +120,7 @@ export interface Judgement {
 export function finishRun(tb: Testbed, scenario: Scenario, judge: (crash: Judgement | undefined) => Judgement): RunResult {
   const c = tb.crashed();
   const crash: Judgement | undefined = c === undefined ? undefined : {
-    reproduced: true,
+    verdict: 'reproduced',
     oracle: 'crash',
     summary: `${c.machine} crashed (${c.report.kind}): ${c.report.message}`,
     evidence: { machine: c.machine, ...c.report, lines: [`${c.report.kind}: ${c.report.message}`, `C stack: ${c.report.cStack.slice(0, 8).join(' <- ')}`] },
@@ -136,7 +136,8 @@ export function finishRun(tb: Testbed, scenario: Scenario, judge: (crash: Judgem
     flavor: o.flavor,
     seed: o.seed,
     params: o.params,
-    reproduced: j.reproduced,
+    verdict: j.verdict,
+    reproduced: j.verdict === 'reproduced',
     oracle: j.oracle,
     summary: j.summary,
     evidence: j.evidence,

@@ -206,7 +206,9 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     const reads = counter(3);
     const miscompares = counter(8);
     const counters: Record<string, number> = {
+      submitted: counter(0),
       ios: counter(1),
+      outstanding: counter(9),
       writes: counter(4),
       reads,
       verified: counter(7),
@@ -220,16 +222,22 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
       ...tb.kernelCounters('target'),
     };
     const st = status();
-    if (outcome !== 'done' || st < 0) {
-      const why = st < 0 ? `bdevperf failed with errno ${-st}` : `stopped (${outcome ?? 'still running'}) before bdevperf finished`;
-      return { reproduced: outcome !== undefined, oracle: 'liveness', summary: `${why}: ${counter(1)} I/Os completed`, evidence: { status: st, lines: [why] }, counters };
+    // Every I/O bdevperf issued ends verified, miscompared or failed (or is still outstanding);
+    // a summary names them all, so a failed read is never hidden behind "verified".
+    const failed = counter(2);
+    const outstanding = counter(9);
+    const tally = `${counter(7)} verified, ${miscompares} miscompared, ${failed} failed${outstanding > 0 ? `, ${outstanding} outstanding` : ''} of ${counter(0)} I/Os`;
+    if (miscompares === 0 && (outcome !== 'done' || st < 0 || counter(7) === 0)) {
+      const why = st < 0 ? `bdevperf failed with errno ${-st}` : outcome === 'done' ? 'no read was verified' : `stopped (${outcome === 'deadline' ? `deadline of ${DEADLINE_US / 1e6} s` : outcome ?? 'still running'}) before bdevperf finished`;
+      const missing = `${tally}, no miscompare seen: too few reads were verified to judge`;
+      return { verdict: 'inconclusive', oracle: 'safety', summary: `inconclusive: ${why}; ${missing}`, evidence: { status: st, missing, lines: [why, missing] }, counters };
     }
     if (miscompares === 0) {
       return {
-        reproduced: false,
+        verdict: 'clean',
         oracle: 'safety',
-        summary: `${reads} reads of ${ioSize} B verified over NVMe/TCP; ${watch.zcCalls} zero-copy + ${watch.copyCalls} copy target sendmsg calls; ${premature} premature C2H completions`,
-        evidence: { miscompares: 0, prematureC2hCompletions: premature, lines: [] },
+        summary: `${reads} reads of ${ioSize} B over NVMe/TCP: ${tally}; ${watch.zcCalls} zero-copy + ${watch.copyCalls} copy target sendmsg calls; ${premature} premature C2H completions`,
+        evidence: { miscompares: 0, failed, prematureC2hCompletions: premature, lines: failed > 0 ? [tally] : [] },
         counters,
       };
     }
@@ -244,9 +252,9 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     const lines = mis.slice(0, 3).map((m) => `read of write ${m.write} (offset ${m.offsetBlocks} blocks): bytes ${m.firstByte}..${m.lastByte} of ${ioSize} differ (${m.poisonWords} poison words): expected ${m.expected} received ${m.received}`);
     lines.push(`${premature} of ${c2hCompletions} C2HData sock requests completed before their MSG_ZEROCOPY notification; the target then freed (and poisoned) the data buffer`);
     return {
-      reproduced: true,
+      verdict: 'reproduced',
       oracle: 'safety',
-      summary: `Buffer mismatch on read of write ${m0.write}: bytes ${m0.firstByte}..${m0.lastByte} (${m0.poisonWords} poison words); ${premature} premature C2H completions`,
+      summary: `Buffer mismatch on read of write ${m0.write}: bytes ${m0.firstByte}..${m0.lastByte} (${m0.poisonWords} poison words); ${tally}; ${premature} premature C2H completions`,
       evidence: { miscompares: mis, prematureC2hCompletions: premature, lines },
       counters,
     };

@@ -29,11 +29,9 @@ export interface SweepRecord {
   replay: string;
 }
 
-/** The verdict of a finished run: a scenario that reports `inconclusive` keeps it. */
+/** The verdict of a finished run. */
 export function verdictOf(r: RunResult): SweepVerdict {
-  const v = (r as RunResult & { verdict?: string }).verdict;
-  if (v === 'inconclusive' || v === 'reproduced' || v === 'clean') return v;
-  return r.reproduced ? 'reproduced' : 'clean';
+  return r.verdict;
 }
 
 export function recordOf(job: SweepJob, r: RunResult): SweepRecord {

@@ -148,7 +148,7 @@ const api: DemoWorker = {
     for (let done = false; !done; steps++) done = session.advance(session.world.now + sliceUs);
     const wallMs = performance.now() - t0;
     const r = session.result();
-    return { steps, sliceUs, wallMs, simulatedUs: r.simulatedUs, events: r.traceEvents, reproduced: r.reproduced };
+    return { steps, sliceUs, wallMs, simulatedUs: r.simulatedUs, events: r.traceEvents, verdict: r.verdict };
   },
 };
 

@@ -44,13 +44,22 @@ describe('spdk-wasm CLI', () => {
     const runs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(runs.map((x) => x['variant'])).toEqual(['unpatched', 'patched']);
     for (const x of runs) {
-      for (const k of ['scenario', 'variant', 'seed', 'reproduced', 'oracle', 'evidence', 'simulatedUs', 'wallMs', 'traceHash', 'build']) {
+      for (const k of ['scenario', 'variant', 'seed', 'verdict', 'reproduced', 'oracle', 'evidence', 'simulatedUs', 'wallMs', 'traceHash', 'build']) {
         expect(x).toHaveProperty(k);
       }
       expect(x['seed']).toBe(3);
     }
-    expect(runs[0]!['reproduced']).toBe(true);
-    expect(runs[1]!['reproduced']).toBe(false);
+    expect(runs.map((x) => [x['verdict'], x['reproduced']])).toEqual([['reproduced', true], ['clean', false]]);
+  });
+
+  it('an inconclusive run exits 4 with a line saying what was missing; --expect inconclusive accepts it', () => {
+    const args = ['run', 'zcopy-threshold', '--variant', 'patched', '--loss-ppm', '300000', '--zcopy', 'false'];
+    const r = cli(...args);
+    expect(r.status).toBe(4);
+    expect(r.stdout).toContain('INCONCLUSIVE');
+    expect(r.stderr).toMatch(/^spdk-wasm: zcopy-threshold patched seed 1 is inconclusive: only \d+\/16 writes completed/m);
+    expect(cli(...args, '--expect', 'inconclusive').status).toBe(0);
+    expect(cli(...args, '--expect', 'clean').status).toBe(1);
   });
 
   it('--expect makes a differing verdict a non-zero exit', () => {

@@ -1,5 +1,5 @@
 /** What the page and the world's Web Worker exchange (through comlink). Plain JSON only. */
-import type { ParamValue, RunResult } from '../../scenarios/contract.js';
+import type { ParamValue, RunResult, Verdict } from '../../scenarios/contract.js';
 import type { TraceEvent } from '../../sim/trace.js';
 import type { Flavor, Variant } from '../../spdk/variant.js';
 
@@ -54,7 +54,7 @@ export interface Measurement {
   wallMs: number;
   simulatedUs: number;
   events: number;
-  reproduced: boolean;
+  verdict: Verdict;
 }
 
 export interface DemoWorker {

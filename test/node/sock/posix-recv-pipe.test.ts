@@ -139,6 +139,25 @@ describe.each([['unpatched', 'release'], ['patched', 'asan']] as const)('posix r
     expect(r.m.api.spdk_wasm_sock_close(r.sock)).toBe(0);
   });
 
+  it('in a group: a large direct read that finds the kernel empty leaves socks_with_data (no spin until the next segment)', async () => {
+    const r = await rig(variant, flavor);
+    const group = inGroup(r);
+    r.kernel.pushRx(r.fd, pattern(0, 1500));
+    expect(r.m.api.spdk_wasm_group_poll(group)).toBe(1);
+    expect(recv(r, 1500).rc).toBe(1500); // straight to the caller; still listed
+    expect(field(r, 'onSocksWithData')).toBe(1);
+    expect(recv(r, MIN_SOCK_PIPE_SIZE).rc).toBe(-abi.EAGAIN);
+    expect([field(r, 'onSocksWithData'), field(r, 'socketHasData')]).toEqual([0, 0]);
+    // Nothing to read: the group poll reports nothing, poll after poll.
+    expect(r.m.api.spdk_wasm_group_poll(group)).toBe(0);
+    expect(r.m.api.spdk_wasm_group_poll(group)).toBe(0);
+    // The next bytes list it again through epoll.
+    r.kernel.pushRx(r.fd, pattern(1500, 2000));
+    expect(r.m.api.spdk_wasm_group_poll(group)).toBe(1);
+    expect(recv(r, 2000)).toEqual({ rc: 2000, data: [...pattern(1500, 2000)] });
+    expect(r.m.api.spdk_wasm_sock_close(r.sock)).toBe(0);
+  });
+
   it('a group poll returns a socket whose pipe holds bytes though epoll reports nothing new', async () => {
     const r = await rig(variant, flavor);
     const group = inGroup(r);

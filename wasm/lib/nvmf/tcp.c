@@ -1741,7 +1741,7 @@ nvmf_tcp_listen(struct spdk_nvmf_transport *transport, const struct spdk_nvme_tr
 		return -errno ? -errno : -EIO;
 	}
 	TAILQ_INSERT_TAIL(&ttransport->ports, port, link);
-	SPDK_NOTICELOG("*** NVMe/TCP Target Listening on %s port %s ***\n", trid->traddr,
+	SPDK_NOTICELOG("nvmf tcp: listening on %s:%s\n", trid->traddr,
 		       trid->trsvcid);
 	return 0;
 }
@@ -1795,7 +1795,7 @@ nvmf_tcp_create(struct spdk_nvmf_transport_opts *opts)
 		free(ttransport);
 		return NULL;
 	}
-	SPDK_NOTICELOG("*** TCP Transport Init ***\n");
+	SPDK_NOTICELOG("nvmf tcp: transport created\n");
 	TAILQ_INIT(&ttransport->ports);
 	ttransport->accept_poller = SPDK_POLLER_REGISTER(nvmf_tcp_accept, ttransport,
 				    SPDK_NVMF_DEFAULT_ACCEPT_POLL_RATE_US);

@@ -12,14 +12,14 @@ export class VerdictView {
   }
 
   show(r: RunResult): void {
-    const word = r.reproduced ? 'REPRODUCED' : 'clean';
+    const word = r.verdict === 'reproduced' ? 'REPRODUCED' : r.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'clean';
     const lines = Array.isArray(r.evidence['lines']) ? (r.evidence['lines'] as unknown[]).map(String) : [];
     const asan = typeof r.evidence['asanReport'] === 'string' ? r.evidence['asanReport'] : undefined;
-    this.el.className = `panel verdict ${r.reproduced ? 'bad' : 'good'}`;
+    this.el.className = `panel verdict ${r.verdict === 'reproduced' ? 'bad' : r.verdict === 'inconclusive' ? 'unsure' : 'good'}`;
     fill(this.el,
       h('h2', {}, 'Verdict'),
       h('p', { class: 'verdict-line' },
-        h('strong', { id: 'verdict-word', 'data-reproduced': String(r.reproduced), 'data-oracle': r.oracle }, word),
+        h('strong', { id: 'verdict-word', 'data-reproduced': String(r.reproduced), 'data-verdict': r.verdict, 'data-oracle': r.oracle }, word),
         ` (${r.oracle}) — ${r.variant}${r.flavor === 'asan' ? ' (asan)' : ''}, seed ${r.seed}`),
       h('p', { id: 'verdict-summary' }, r.summary),
       lines.length > 0 ? h('pre', { class: 'evidence', id: 'evidence' }, lines.join('\n')) : null,

@@ -1202,10 +1202,16 @@ _posix_sock_readv(struct spdk_posix_sock *sock, struct iovec *iov, int iovcnt)
 		return posix_sock_recv_from_pipe(sock, iov, iovcnt);
 	}
 
-	/* A large read gains nothing from the pipe: read straight into the caller's buffers
-	 * (whether that drained the kernel is not looked at). */
+	/* A large read gains nothing from the pipe: read straight into the caller's buffers.
+	 * Not upstream: an empty kernel socket leaves socks_with_data here too (decisions 19),
+	 * or a poll group would hand the socket back every poll until its next segment comes,
+	 * a spin that costs a real reactor nothing but costs the simulation a round per µs. */
 	if (posix_iov_total(iov, iovcnt) >= MIN_SOCK_PIPE_SIZE) {
-		return posix_readv(sock, iov, iovcnt);
+		rc = posix_readv(sock, iov, iovcnt);
+		if (rc == -EAGAIN) {
+			posix_sock_kernel_drained(sock);
+		}
+		return rc;
 	}
 
 	/* A small one: one big read into the pipe, then serve from it. */
