@@ -25,9 +25,9 @@
  */
 import { dependent } from './dependence.js';
 import { Prng } from '../sim/prng.js';
-import { Run } from './run.js';
+import { Run, type RunStatus } from './run.js';
 import { DEFAULT_MAX_STEPS, replayChooser, runWith, type RunOptions, type RunReport } from './runner.js';
-import { ExploreError, type ExploreScenario } from './scenario.js';
+import { ExploreError, type ExploreScenario, type Violation } from './scenario.js';
 
 export type Reduction = 'sleep-sets' | 'none';
 
@@ -53,8 +53,19 @@ export interface ExploreOptions extends RunOptions {
   /** Called every `progressEvery` runs (default 1000) and at the end. */
   readonly onProgress?: (p: ExploreProgress) => void;
   readonly progressEvery?: number;
+  /** Called after every complete run (not for sleep-blocked ones). */
+  readonly onRun?: (r: ExploredRun) => void;
   /** Checked between runs; an AbortSignal fits. */
   readonly signal?: { readonly aborted: boolean };
+}
+
+/** One complete run of the search, as onRun sees it. */
+export interface ExploredRun {
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly state: string | undefined;
+  readonly violation: Violation | undefined;
+  readonly steps: number;
+  readonly preemptions: number;
 }
 
 export interface ExploreReport {
@@ -207,6 +218,7 @@ export function explore(scenario: ExploreScenario, opts: ExploreOptions = {}): E
         hasState = true;
         states.add(st);
       }
+      opts.onRun?.({ status: run.status as ExploredRun['status'], state: st, violation: run.violation, steps: run.steps, preemptions: run.preemptions });
       if (run.violation !== undefined) {
         violating++;
         if (best === undefined || run.steps < best.steps || (run.steps === best.steps && run.preemptions < best.preemptions)) {
