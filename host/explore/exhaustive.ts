@@ -15,13 +15,14 @@
  *
  * Under a finite bound, plain sleep sets lose schedules: the explored twin of a skipped schedule
  * may need more preemptions than the bound allows (Coons, Musuvathi, McKinley, "Bounded
- * partial-order reduction", OOPSLA 2013). Here, with a bound, only the non-preemptive choice
- * (the last task going on with a step or a wake-up) goes to sleep. Its twin then costs no more
- * preemptions than the skipped schedule: the skipped one pays a preemption to leave that task
- * and another (or the same cost) to come back, the twin at most one to switch after it. Lock
- * ops never sleep under a bound, since doing one earlier can change whether another task's
- * switch counts as a preemption. The tests compare reduced and unreduced searches on random
- * programs at several bounds.
+ * partial-order reduction", OOPSLA 2013). So with a bound only the non-preemptive choice (the
+ * task that took the last step going on with a step or a wake-up) sleeps in its later siblings'
+ * subtrees. A schedule it skips pays a preemption to leave that task and comes back to it later;
+ * the twin, which runs that step first, pays at most one at the switch after it and none at the
+ * return, so it fits the bound whenever the skipped one does. Lock ops never sleep under a
+ * bound: taking or releasing a mutex earlier changes whether another task's switch counts as a
+ * preemption (a waiter's switch is free while the mutex is held). reduction.test.ts checks this
+ * against the plain search on random programs; both looser rules fail it.
  */
 import { dependent } from './dependence.js';
 import { Prng } from '../sim/prng.js';
