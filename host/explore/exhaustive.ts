@@ -219,6 +219,7 @@ export function explore(scenario: ExploreScenario, opts: ExploreOptions = {}): E
         hasState = true;
         states.add(st);
       }
+      opts.onEnd?.(run.instance);
       opts.onRun?.({ status: run.status as ExploredRun['status'], state: st, violation: run.violation, steps: run.steps, preemptions: run.preemptions });
       if (run.violation !== undefined) {
         violating++;

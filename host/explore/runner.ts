@@ -5,7 +5,7 @@
 import { Prng } from '../sim/prng.js';
 import { TraceHash } from '../sim/trace.js';
 import { Run, type RunStatus, type TraceEntry } from './run.js';
-import type { ExploreScenario, Violation } from './scenario.js';
+import type { ExploreScenario, Instance, Violation } from './scenario.js';
 import { ScheduleError, formatSchedule, parseSchedule } from './schedule.js';
 
 /** What a chooser sees at each step. */
@@ -78,6 +78,9 @@ export interface RunOptions {
   /** A run that takes this many steps without every task finishing ends as a liveness
    *  violation (default 100000). */
   readonly maxSteps?: number;
+  /** Called with the run's instance when it has ended (before the report is made), to read
+   *  evidence off the model: what a call returned, which object the map holds. */
+  readonly onEnd?: (instance: Instance) => void;
 }
 
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -94,6 +97,7 @@ export function runWith(scenario: ExploreScenario, chooser: Chooser, opts: RunOp
     run.execute(i);
   }
   chooser.finish?.(run.steps);
+  opts.onEnd?.(run.instance);
   return report(scenario.name, run);
 }
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExploreError, ScheduleError, formatSchedule, formatTrace, parseSchedule, replay, runRandom, searchRandom, type ExploreScenario } from '../../../host/explore/explorer.js';
 import { lock, sleep, step, unlock, writes, reads, type TaskBody } from '../../../host/explore/task.js';
@@ -171,5 +172,20 @@ describe('runner', () => {
     const r = runRandom(s, 1, { maxSteps: 50 });
     expect(r.status).toBe('liveness');
     expect(r.steps).toBe(50);
+  });
+});
+
+describe('host/explore', () => {
+  it('imports no Node-only module (it runs in the browser worker too)', () => {
+    const dir = new URL('../../../host/explore/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('explorer.ts');
+    for (const f of files) expect(readFileSync(new URL(f, dir), 'utf8'), f).not.toMatch(/from '(node:|fs|path|os|child_process|worker_threads)/);
+  });
+
+  it('hands the ended run\'s instance to onEnd, for reading evidence off the model', () => {
+    let seen: string | undefined;
+    replay(increments(), 'a,b*2,a', { onEnd: (inst) => (seen = inst.state?.()) });
+    expect(seen).toBe('x=1');
   });
 });
