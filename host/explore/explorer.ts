@@ -51,4 +51,5 @@ export { ExploreError } from './scenario.js';
 export { ScheduleError, formatSchedule, parseSchedule } from './schedule.js';
 export type { TraceEntry, RunStatus } from './run.js';
 export { type Chooser, type ChoiceContext, type RunReport, type RunOptions, randomChooser, replayChooser, runWith, replay, runRandom, searchRandom, formatTrace } from './runner.js';
-export { type ExploreOptions, type ExploreReport, type ExploreProgress, type ExploredRun, type Reduction, explore, estimateSchedules, formatVerdict } from './exhaustive.js';
+export { type ExploreOptions, type ExploreReport, type ExploreProgress, type ExploredRun, type Reduction, Exploration, explore, exploreInSlices, formatVerdict } from './exhaustive.js';
+export { estimateSchedules } from './estimate.js';
