@@ -222,7 +222,7 @@ export class Exploration {
   /** The report so far (final once `finished`). */
   report(): ExploreReport {
     const b = this.best;
-    const violation = b === undefined ? undefined : runWith(this.scenario, replayChooser(b.choices.map((i) => this.names[i]!)), this.opts);
+    const violation = b === undefined ? undefined : runWith(this.scenario, replayChooser(b.choices.map((i) => this.names[i]!)), { maxSteps: this.opts.maxSteps });
     return {
       scenario: this.scenario.name,
       bound: this.s.bounded ? this.s.bound : null,

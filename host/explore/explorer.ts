@@ -55,6 +55,6 @@ export type { ExploreTask, Instance, ExploreScenario, ExploreEnv, Violation, Vio
 export { ExploreError } from './scenario.js';
 export { ScheduleError, formatSchedule, parseSchedule } from './schedule.js';
 export type { TraceEntry, RunStatus } from './run.js';
-export { type Chooser, type ChoiceContext, type RunReport, type RunOptions, randomChooser, replayChooser, runWith, replay, runRandom, searchRandom, formatTrace } from './runner.js';
+export { type Chooser, type ChoiceContext, type RunReport, type RunOptions, randomChooser, pctChooser, replayChooser, runWith, replay, runRandom, searchRandom, formatTrace, formatRun } from './runner.js';
 export { type ExploreOptions, type ExploreReport, type ExploreProgress, type ExploredRun, type Reduction, Exploration, explore, exploreInSlices, formatVerdict } from './exhaustive.js';
 export { estimateSchedules } from './estimate.js';
