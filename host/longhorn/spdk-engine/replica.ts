@@ -225,8 +225,9 @@ export class Replica {
   private validateAndUpdate(lvols: ReadonlyMap<string, BdevInfo>, subsystems: ReadonlyMap<string, NvmfSubsystem>): void {
     if (!lvols.has(this.name)) throw new EngineError('NotFound', `head lvol ${this.name} of replica ${this.name} is missing`);
     const now = chainOf(lvols, this.name);
-    if (now.length + 1 !== this.activeChain.length) {
-      throw failedPrecondition(`replica ${this.name} active chain has ${this.activeChain.length} entries, SPDK has ${now.length + 1}`);
+    const expected = now.length > 0 && isBackingImageSnapshotLvol(now[0]!) ? now.length + 1 : now.length + 2;
+    if (expected !== this.activeChain.length) {
+      throw failedPrecondition(`replica ${this.name} active chain has ${this.activeChain.length} entries, SPDK has ${expected}`);
     }
     this.actualSize = allocatedBytes(lvols, [this.name, ...now]);
     if (this.state === 'running' && !isExposedAt(subsystems, replicaNqn(this.name), this.ip, this.portStart)) {

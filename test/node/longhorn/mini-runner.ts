@@ -32,8 +32,9 @@ interface Live {
   done: boolean;
 }
 
-/** `pick(enabled, step)` returns one of the enabled task names. */
-export type Picker = (enabled: readonly string[], step: number) => string;
+/** `pick(enabled, step, next)` returns one of the enabled task names; `next` is each enabled
+ *  task's pending Op as text ("bdev_get_bdevs", "lock server", ...). */
+export type Picker = (enabled: readonly string[], step: number, next: ReadonlyMap<string, string>) => string;
 
 export const firstEnabled: Picker = (enabled) => enabled[0]!;
 
@@ -51,6 +52,31 @@ export function scripted(names: readonly string[]): Picker {
 /** Choose `name` whenever it is enabled, else the first enabled. */
 export function prefer(name: string): Picker {
   return (enabled) => (enabled.includes(name) ? name : enabled[0]!);
+}
+
+/** One phase: run `task` for `ops` choices, or until its next Op after the first starts with
+ *  `until` (not taken); a phase also ends when its task is blocked or done. */
+export interface Phase {
+  task: string;
+  ops?: number;
+  until?: string;
+}
+
+/** Phases in order, then the first enabled task. */
+export function phases(list: readonly Phase[]): Picker {
+  let at = 0;
+  let taken = 0;
+  return (enabled, _i, next) => {
+    for (; at < list.length; at++, taken = 0) {
+      const ph = list[at]!;
+      if (!enabled.includes(ph.task)) continue;
+      if (ph.ops !== undefined && taken >= ph.ops) continue;
+      if (ph.until !== undefined && taken > 0 && next.get(ph.task)!.startsWith(ph.until)) continue;
+      taken++;
+      return ph.task;
+    }
+    return enabled[0]!;
+  };
 }
 
 export function run(tasks: readonly TaskSpec[], pick: Picker = firstEnabled, maxSteps = 100_000): RunResult {
@@ -94,7 +120,7 @@ export function run(tasks: readonly TaskSpec[], pick: Picker = firstEnabled, max
       clock = Math.min(...wakes);
       ready = waiting.filter(enabled);
     }
-    const name = pick(ready.map((t) => t.name), i);
+    const name = pick(ready.map((t) => t.name), i, new Map(ready.map((t) => [t.name, describeOp(t.op!)])));
     const t = ready.find((x) => x.name === name);
     if (t === undefined) throw new Error(`choice ${i}: picker chose ${name}, not enabled`);
     const op = t.op!;
