@@ -236,11 +236,10 @@ export class Server {
         yield* lock(SERVER_LOCK);
         locked = true;
       }
+      yield* step('replicaMap.replace', [writes(REPLICA_MAP)]);
       if (this.opts.replicaMapGen && this.replicaMapGen !== gen) {
-        yield* step('replicaMapGen.check', [reads(REPLICA_MAP)]);
         this.log.push(`verify: replicaMapGen moved ${gen} -> ${this.replicaMapGen}: stale map not written back`);
       } else {
-        yield* step('replicaMap.replace', [writes(REPLICA_MAP)]);
         this.replicaMap = replicaMap;
       }
     } finally {
