@@ -142,6 +142,20 @@ export function judge(o: RaceObservation): string | undefined {
   return problems.length === 0 ? undefined : `${c.id}: ${problems.join('; ')}`;
 }
 
+/** The observation as lines a person reads. */
+export function observationLines(o: RaceObservation): string[] {
+  const d = (r: ReplicaInfo) => `${r.id} ${r.state}, ports ${r.portStart}-${r.portEnd}, ${r.isExposed ? 'exposed' : 'not exposed'}`;
+  const rows: [string, string][] = [];
+  if (o.created !== undefined) rows.push(['ReplicaCreate returned', d(o.created)]);
+  if (o.createError !== undefined) rows.push(['ReplicaCreate failed', `${o.createError.code}: ${o.createError.message}`]);
+  if (o.gotAfterCreate !== undefined) rows.push(['ReplicaGet right after', 'code' in o.gotAfterCreate ? `${o.gotAfterCreate.code}: ${o.gotAfterCreate.message}` : d(o.gotAfterCreate)]);
+  rows.push([`replicaMap[${REPLICA}] at the end`, o.entry === undefined ? '(none)' : d(o.entry)]);
+  if (o.engine !== undefined) rows.push([`engine ${o.engine.name}`, `state ${o.engine.state}, ReplicaStatusMap ${Object.entries(o.engine.replicaModeMap).map(([n, m]) => `${n}=${m}`).join(' ')}`]);
+  for (const [nqn, addrs] of Object.entries(o.exports)) rows.push(['SPDK exports', `${nqn} at ${addrs.join(', ')}`]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return [...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`), ...o.verifyLog];
+}
+
 export interface RaceModel {
   scenario: ExploreScenario;
   /** The observation of the most recent run (the explorer's or a replay's). */
