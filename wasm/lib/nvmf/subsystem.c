@@ -96,7 +96,6 @@ spdk_nvmf_subsystem_destroy(struct spdk_nvmf_subsystem *subsystem)
 		free(listener);
 	}
 	TAILQ_REMOVE(&subsystem->tgt->subsystems, subsystem, link);
-	SPDK_WASM_TRACE("spdk_nvmf_subsystem_destroy", subsystem, subsystem->id, 0, 0);
 	free(subsystem);
 	return 0;
 }
