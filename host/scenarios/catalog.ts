@@ -8,8 +8,9 @@ import { UsageError } from './params.js';
 import { sparseBackingImageInfo } from './sparse-backing-image.info.js';
 import { tcpZcopyDisconnectInfo } from './tcp-zcopy-disconnect.info.js';
 import { zcopyThresholdInfo } from './zcopy-threshold.info.js';
+import { replicaVerifyRaceInfo } from './replica-verify-race.info.js';
 
-export const CATALOG: readonly ScenarioInfo[] = [zcopyThresholdInfo, sparseBackingImageInfo, tcpZcopyDisconnectInfo];
+export const CATALOG: readonly ScenarioInfo[] = [zcopyThresholdInfo, sparseBackingImageInfo, tcpZcopyDisconnectInfo, replicaVerifyRaceInfo];
 
 export function findInfo(id: string): ScenarioInfo {
   const s = CATALOG.find((x) => x.id === id);

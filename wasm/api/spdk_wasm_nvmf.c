@@ -111,6 +111,15 @@ find_subsystem(const char *nqn)
 	return g_nvmf_tgt ? spdk_nvmf_tgt_find_subsystem(g_nvmf_tgt, nqn) : NULL;
 }
 
+/* nvmf_delete_subsystem: 0 or -errno (-ENODEV: no such subsystem). */
+SPDK_WASM_API int
+spdk_wasm_nvmf_delete_subsystem(const char *nqn)
+{
+	struct spdk_nvmf_subsystem *subsystem = find_subsystem(nqn);
+
+	return subsystem ? spdk_nvmf_subsystem_destroy(subsystem) : -ENODEV;
+}
+
 /* nvmf_subsystem_add_host */
 SPDK_WASM_API int
 spdk_wasm_nvmf_subsystem_add_host(const char *nqn, const char *hostnqn)

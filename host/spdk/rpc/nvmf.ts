@@ -1,6 +1,6 @@
 /**
  * lib/nvmf/nvmf_rpc.c: the NVMe-oF target's methods (`nvmf_create_transport`,
- * `nvmf_create_subsystem`, `nvmf_subsystem_add_listener`, `nvmf_subsystem_add_ns`,
+ * `nvmf_create_subsystem`, `nvmf_delete_subsystem`, `nvmf_subsystem_add_listener`, `nvmf_subsystem_add_ns`,
  * `nvmf_subsystem_add_host`, `nvmf_get_subsystems`, `nvmf_get_transports`,
  * `nvmf_subsystem_get_qpairs`), all SPDK_RPC_RUNTIME, with SPDK's parameter names and result
  * shapes; the initiator's `bdev_nvme_attach_controller` is in bdev-nvme.ts. One target (tgt_name
@@ -180,6 +180,21 @@ function subsystemExists(ctx: RpcContext, nqn: string): boolean {
   return false;
 }
 
+/** lib/nvmf/nvmf_rpc.c rpc_nvmf_delete_subsystem. The model refuses a subsystem with connected
+ *  controllers (upstream disconnects them first); the transport keeps listening. */
+export const nvmfDeleteSubsystem = defineMethod({
+  name: 'nvmf_delete_subsystem',
+  states: RUNTIME,
+  params: [NQN, TGT_NAME],
+  handler(ctx, p) {
+    const nqn = p['nqn'] as string;
+    subsystemIndex(ctx, this.name, nqn);
+    const rc = ctx.machine.api.spdk_wasm_nvmf_delete_subsystem(nqn);
+    if (rc < 0) throw cCallFailed(this.name, `spdk_nvmf_subsystem_destroy(${nqn})`, rc);
+    return true;
+  },
+});
+
 export const nvmfSubsystemAddListener = defineMethod({
   name: 'nvmf_subsystem_add_listener',
   states: RUNTIME,
@@ -313,6 +328,6 @@ export const nvmfSubsystemGetQpairs = defineMethod({
 });
 
 export const NVMF_RPC_METHODS = [
-  nvmfCreateTransport, nvmfGetTransports, nvmfCreateSubsystem, nvmfSubsystemAddListener, nvmfSubsystemAddNs,
+  nvmfCreateTransport, nvmfGetTransports, nvmfCreateSubsystem, nvmfDeleteSubsystem, nvmfSubsystemAddListener, nvmfSubsystemAddNs,
   nvmfSubsystemAddHost, nvmfGetSubsystems, nvmfSubsystemGetQpairs,
 ] as const;

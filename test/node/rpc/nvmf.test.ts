@@ -141,4 +141,22 @@ describe('NVMe-oF target JSON-RPC', () => {
     expect(qps[0]!.listen_address.traddr).toBe('192.0.2.1');
     expect(qps[0]!.peer_address.traddr).toBe('192.0.2.2');
   });
+
+  it('nvmf_delete_subsystem removes a subsystem with its namespaces and listeners; unknown NQN and connected controllers are refused', async () => {
+    const s = await server();
+    loadJsonConfig(s, TARGET);
+    expect(() => s.call('nvmf_delete_subsystem', { nqn: 'nqn.2016-06.io.spdk:none' })).toThrow(/nvmf_delete_subsystem: parameter 'nqn' names no subsystem/);
+    expect(s.call('nvmf_delete_subsystem', { nqn: NQN })).toBe(true);
+    expect(s.call('nvmf_get_subsystems')).toEqual([]);
+    // the bdevs its namespaces held are free again, and the NQN can be created anew on the same port
+    expect(s.call('nvmf_create_subsystem', { nqn: NQN, allow_any_host: true })).toBe(true);
+    expect(s.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'Malloc0' } })).toBe(1);
+    expect(s.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '192.0.2.1', trsvcid: '4420' } })).toBe(true);
+
+    const h = await TargetHarness.create();
+    const t = createRpcServer(h.m, { state: 'runtime' });
+    h.adminQueue();
+    expect(() => t.call('nvmf_delete_subsystem', { nqn: NQN })).toThrow(/spdk_nvmf_subsystem_destroy\(nqn.2016-06.io.spdk:cnode1\) failed: -EBUSY/);
+    expect((t.call('nvmf_get_subsystems') as unknown[]).length).toBe(1);
+  });
 });

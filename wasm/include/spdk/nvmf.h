@@ -32,6 +32,8 @@ int spdk_nvmf_transport_listen(struct spdk_nvmf_transport *transport,
 
 struct spdk_nvmf_subsystem *spdk_nvmf_subsystem_create(struct spdk_nvmf_tgt *tgt,
 		const char *nqn, int type, uint32_t num_ns);
+/* 0, or -EBUSY while controllers are connected. */
+int spdk_nvmf_subsystem_destroy(struct spdk_nvmf_subsystem *subsystem);
 int spdk_nvmf_subsystem_set_allow_any_host(struct spdk_nvmf_subsystem *subsystem,
 		bool allow_any_host);
 int spdk_nvmf_subsystem_add_host(struct spdk_nvmf_subsystem *subsystem, const char *hostnqn);

@@ -64,6 +64,42 @@ spdk_nvmf_subsystem_create(struct spdk_nvmf_tgt *tgt, const char *nqn, int type,
 	return subsystem;
 }
 
+int
+spdk_nvmf_subsystem_destroy(struct spdk_nvmf_subsystem *subsystem)
+{
+	struct spdk_nvmf_host *host;
+	struct spdk_nvmf_subsystem_listener *listener;
+	struct spdk_nvmf_ns *ns;
+	uint32_t i;
+
+	/* Upstream disconnects controllers first and completes later; here a subsystem with
+	 * connected controllers is refused, and the transport keeps listening on its ports. */
+	if (!TAILQ_EMPTY(&subsystem->ctrlrs)) {
+		return -EBUSY;
+	}
+	for (i = 0; i < SPDK_NVMF_MAX_NAMESPACES; i++) {
+		ns = subsystem->ns[i];
+		if (ns == NULL) {
+			continue;
+		}
+		spdk_put_io_channel(ns->ch);
+		spdk_bdev_close(ns->desc);
+		free(ns);
+		subsystem->ns[i] = NULL;
+	}
+	while ((host = TAILQ_FIRST(&subsystem->hosts)) != NULL) {
+		TAILQ_REMOVE(&subsystem->hosts, host, link);
+		free(host);
+	}
+	while ((listener = TAILQ_FIRST(&subsystem->listeners)) != NULL) {
+		TAILQ_REMOVE(&subsystem->listeners, listener, link);
+		free(listener);
+	}
+	TAILQ_REMOVE(&subsystem->tgt->subsystems, subsystem, link);
+	free(subsystem);
+	return 0;
+}
+
 struct spdk_nvmf_subsystem *
 spdk_nvmf_tgt_find_subsystem(struct spdk_nvmf_tgt *tgt, const char *subnqn)
 {
