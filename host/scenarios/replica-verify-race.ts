@@ -20,6 +20,9 @@ const NON_PREEMPTIVE: Chooser = { choose: (c) => (c.last !== undefined && c.enab
 
 interface Searched {
   verdict: string;
+  /** The search covered what its verdict claims (random: the runs asked for; exhaustive: every
+   *  schedule within the bound, not stopped by a limit). */
+  complete: boolean;
   violation: RunReport | undefined;
   counters: Record<string, number>;
   observation: RaceObservation | undefined;
@@ -52,24 +55,24 @@ export const replicaVerifyRace: Scenario = {
         const violation = r.violating;
         const verdict = violation === undefined ? `no violation in ${r.runs} random schedules (seeds ${opts.seed}..${opts.seed + r.runs - 1})`
           : `${violation.violation!.kind} violation in random schedule ${r.runs} of ${runs} (seed ${opts.seed + r.runs - 1}); schedule: ${violation.schedule}\n  ${violation.violation!.message}`;
-        return withReplay(verdict, violation, { schedules: r.runs, violatingSchedules: violation === undefined ? 0 : 1 });
+        return withReplay(verdict, violation, { schedules: r.runs, violatingSchedules: violation === undefined ? 0 : 1 }, r.runs === runs || violation !== undefined);
       }
       const r: ExploreReport = explore(model.scenario, { preemptions: p['bound'] as number, reduction: p['reduction'] as 'sleep-sets' | 'none' });
       return withReplay(formatVerdict(r), r.violation, {
         schedules: r.schedules, sleepBlocked: r.sleepBlocked, distinctStates: r.distinctStates ?? 0, violatingSchedules: r.violatingSchedules,
         bound: r.bound ?? -1, maxSteps: r.maxSteps,
-      });
+      }, r.exhaustive);
     };
     /** Replays the violating schedule (when clean, the schedule without preemptions) to observe its end. */
-    const withReplay = (verdict: string, violation: RunReport | undefined, counters: Record<string, number>): Searched => {
+    const withReplay = (verdict: string, violation: RunReport | undefined, counters: Record<string, number>, complete: boolean): Searched => {
       const again = violation !== undefined ? replay(model.scenario, violation.schedule) : runWith(model.scenario, NON_PREEMPTIVE);
       if (violation !== undefined && again.hash !== violation.hash) throw new Error(`replica-verify-race: the schedule ${violation.schedule} did not replay to the same trace`);
-      return { verdict, violation, counters, observation: model.last(), clockUs: again.clock };
+      return { verdict, complete, violation, counters, observation: model.last(), clockUs: again.clock };
     };
 
     const judge = (crash: Judgement | undefined): Judgement => {
       if (crash !== undefined) return crash;
-      if (done === undefined) return { reproduced: false, oracle: 'safety', summary: 'not explored yet', evidence: { lines: [] }, counters: {} };
+      if (done === undefined) return { verdict: 'inconclusive', oracle: 'safety', summary: 'inconclusive: not explored yet', evidence: { missing: 'the search has not run', lines: [] }, counters: {} };
       const s = done;
       const o = s.observation;
       const v = s.violation;
@@ -77,12 +80,15 @@ export const replicaVerifyRace: Scenario = {
       if (v !== undefined) lines.push(`schedule: ${v.schedule}`);
       if (o !== undefined) lines.push(v !== undefined ? 'observed at the end of that schedule:' : 'observed at the end of the schedule without preemptions:', ...observationLines(o).map((l) => `  ${l}`));
       if (v !== undefined) lines.push('trace:', ...formatTrace(v.trace).split('\n'));
+      // No violation is clean only when the search covered what it set out to; a search a limit
+      // cut short has not shown the absence.
+      const verdict = v !== undefined ? 'reproduced' : s.complete ? 'clean' : 'inconclusive';
       return {
-        reproduced: v !== undefined,
+        verdict,
         oracle: 'safety',
-        summary: v === undefined ? s.verdict : `${v.violation!.message}`,
+        summary: v !== undefined ? `${v.violation!.message}` : verdict === 'clean' ? s.verdict : `inconclusive: ${s.verdict}`,
         evidence: {
-          bug, verdict: s.verdict, schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null,
+          bug, search: s.verdict, ...(verdict === 'inconclusive' ? { missing: 'the search stopped before it covered every schedule within the bound' } : {}), schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null,
           observed: o === undefined ? null : (JSON.parse(JSON.stringify(o)) as Record<string, unknown>),
           lines,
         },
