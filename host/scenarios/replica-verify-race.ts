@@ -5,7 +5,7 @@
  * writes a stale map back); patched, it finds none within the bound. The verdict is the
  * scenario's check on each run's final state (replica-verify-race-model.ts: judge).
  */
-import { explore, formatTrace, formatVerdict, replay, runWith, searchRandom, type Chooser, type ExploreReport, type RunReport } from '../explore/explorer.js';
+import { Exploration, formatTrace, formatVerdict, randomChooser, replay, runWith, type Chooser, type ExploreReport, type RunReport } from '../explore/explorer.js';
 import { createRpcServer } from '../spdk/rpc/index.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { observationLines, raceModel, type RaceBug, type RaceObservation } from './replica-verify-race-model.js';
@@ -14,6 +14,8 @@ import { buildTestbed, finishRun, type Judgement } from './testbed.js';
 
 const IP = '192.0.2.10';
 const MiB = 1 << 20;
+/** Runs per slice of the search (a page's step). */
+const SLICE_RUNS = 16;
 
 /** The task that took the last step goes on while it can, else the first enabled one. */
 const NON_PREEMPTIVE: Chooser = { choose: (c) => (c.last !== undefined && c.enabled.includes(c.last) ? c.last : c.enabled[0]!) };
@@ -48,21 +50,34 @@ export const replicaVerifyRace: Scenario = {
     const model = raceModel(rpc, bug, patched, IP);
     let done: Searched | undefined;
 
-    const search = (): Searched => {
-      if (p['search'] === 'random') {
-        const runs = p['runs'] as number;
-        const r = searchRandom(model.scenario, opts.seed, runs);
-        const violation = r.violating;
-        const verdict = violation === undefined ? `no violation in ${r.runs} random schedules (seeds ${opts.seed}..${opts.seed + r.runs - 1})`
-          : `${violation.violation!.kind} violation in random schedule ${r.runs} of ${runs} (seed ${opts.seed + r.runs - 1}); schedule: ${violation.schedule}\n  ${violation.violation!.message}`;
-        return withReplay(verdict, violation, { schedules: r.runs, violatingSchedules: violation === undefined ? 0 : 1 }, r.runs === runs || violation !== undefined);
+    /** The search, in slices of at most SLICE_RUNS runs so a page can show its count and stay
+     *  responsive; `step()` returns the result once the search has ended. */
+    const random = p['search'] === 'random';
+    const wanted = p['runs'] as number;
+    let randomRuns = 0;
+    let randomViolation: RunReport | undefined;
+    const exploration = random ? undefined : new Exploration(model.scenario, { preemptions: p['bound'] as number, reduction: p['reduction'] as 'sleep-sets' | 'none' });
+    const step = (): Searched | undefined => {
+      if (exploration !== undefined) {
+        if (!exploration.advance(SLICE_RUNS)) return undefined;
+        const r: ExploreReport = exploration.report();
+        return withReplay(formatVerdict(r), r.violation, {
+          schedules: r.schedules, sleepBlocked: r.sleepBlocked, distinctStates: r.distinctStates ?? 0, violatingSchedules: r.violatingSchedules,
+          bound: r.bound ?? -1, maxSteps: r.maxSteps,
+        }, r.exhaustive);
       }
-      const r: ExploreReport = explore(model.scenario, { preemptions: p['bound'] as number, reduction: p['reduction'] as 'sleep-sets' | 'none' });
-      return withReplay(formatVerdict(r), r.violation, {
-        schedules: r.schedules, sleepBlocked: r.sleepBlocked, distinctStates: r.distinctStates ?? 0, violatingSchedules: r.violatingSchedules,
-        bound: r.bound ?? -1, maxSteps: r.maxSteps,
-      }, r.exhaustive);
+      for (let k = 0; k < SLICE_RUNS && randomRuns < wanted && randomViolation === undefined; k++) {
+        const r = runWith(model.scenario, randomChooser(opts.seed + randomRuns));
+        randomRuns++;
+        if (r.violation !== undefined) randomViolation = r;
+      }
+      if (randomRuns < wanted && randomViolation === undefined) return undefined;
+      const v = randomViolation;
+      const verdict = v === undefined ? `no violation in ${randomRuns} random schedules (seeds ${opts.seed}..${opts.seed + randomRuns - 1})`
+        : `${v.violation!.kind} violation in random schedule ${randomRuns} of ${wanted} (seed ${opts.seed + randomRuns - 1}); schedule: ${v.schedule}\n  ${v.violation!.message}`;
+      return withReplay(verdict, v, { schedules: randomRuns, violatingSchedules: v === undefined ? 0 : 1 }, true);
     };
+    const progress = (): number => exploration !== undefined ? exploration.progress().schedules : randomRuns;
     /** Replays the violating schedule (when clean, the schedule without preemptions) to observe its end. */
     const withReplay = (verdict: string, violation: RunReport | undefined, counters: Record<string, number>, complete: boolean): Searched => {
       const again = violation !== undefined ? replay(model.scenario, violation.schedule) : runWith(model.scenario, NON_PREEMPTIVE);
@@ -98,15 +113,20 @@ export const replicaVerifyRace: Scenario = {
 
     return {
       world: tb.world,
-      advance() {
-        done ??= search();
-        return true;
+      advance(untilUs) {
+        // The search has no virtual time of its own: every call makes slices until it ends, or
+        // (a page's step) one slice when the caller asks for a bounded step.
+        while (done === undefined) {
+          done = step();
+          if (untilUs !== Infinity) break;
+        }
+        return done !== undefined;
       },
       result: () => {
         const r = finishRun(tb, replicaVerifyRace, judge);
         return { ...r, simulatedUs: done?.clockUs ?? 0 };
       },
-      snapshot: () => ({ verdict: done?.verdict ?? null, schedule: done?.violation?.schedule ?? null }),
+      snapshot: () => ({ verdict: done?.verdict ?? null, schedule: done?.violation?.schedule ?? null, schedulesExplored: progress() }),
     };
   },
 };
