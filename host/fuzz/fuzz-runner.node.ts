@@ -5,14 +5,14 @@
  * qpair gone with every request FREE, no bdev_io or shared buffer held, no controller left over,
  * and (release builds) the heap back to where it was. A crash or ASan report fails the case.
  */
-import { MachineCrashed } from '../../../host/spdk/crash.js';
-import { Prng } from '../../../host/sim/prng.js';
+import { MachineCrashed } from '../spdk/crash.js';
+import { Prng } from '../sim/prng.js';
 import { checkRxPdu, cqe, le16, PDU, redigest, termReq, c2hData, r2t, type RxPdu } from './pdu.js';
 import { PduFuzzer, split, type FuzzCase, type TargetShape } from './pdu-fuzz.js';
 
 /** Where the runner splits H2CData it sends after an R2T (seeded, so runs replay). */
 const fuzzRng = new Prng(0x5eed);
-import { TargetHarness, type Conn, type TargetOpts } from './target-harness.js';
+import { TargetHarness, type Conn, type TargetOpts } from './target-harness.node.js';
 
 export interface FuzzReport {
   cases: number;

@@ -9,7 +9,7 @@
  * wrong NQN / host NQN and other Connect failures, H2CData for unknown or idle transfer tags and
  * with bad offsets, truncated PDUs, and valid exchanges split across reads.
  */
-import { Prng } from '../../../host/sim/prng.js';
+import { Prng } from '../sim/prng.js';
 import {
   capsule, connectCapsule, connectData, connectSqe, FES, FLAG, h2cData, h2cTermReq, HOSTNQN, icreq, icreqFor,
   identify, le16, le32, NQN, OPC, PDU, propertyGet, readSqe, redigest, SC, sqe, writeSqe, type Digests,
