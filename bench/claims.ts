@@ -4,10 +4,12 @@
  *    data mismatches, stuck requests and crashes (each a reproduced verdict of its oracle);
  *  - every replay patched, 200 seeds each: how many reproduced;
  *  - every replay unpatched over a grid of parameter points, the precondition-absent points
- *    included: the reproduction rate per point with its 95 % interval.
+ *    included: the reproduction rate per point with its 95 % interval;
+ *  - 100,000 malformed PDUs into the asan target (spdk-wasm fuzz, as CI runs it): findings.
  * `node dist/bench/claims.js --save` writes bench/claims.json (the README's claims block is
  * generated from it by tools/readme.mjs); `npm run bench` includes the same figures.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +49,13 @@ export async function claimFigures(progress: (s: string) => void): Promise<Recor
     errors: count(sw.records, (r) => r.verdict === 'error'),
     clean: count(sw.records, (r) => r.verdict === 'clean'),
     inconclusive: count(sw.records, (r) => r.verdict === 'inconclusive'),
+    // How hard the faults hit: seeds whose faults dropped, duplicated or reordered a frame.
+    seedsWithFaultsStarted: count(sw.records, (r) => (r.swarm?.faults ?? 0) > 0),
+    seedsWithTrafficHit: count(sw.records, (r) => r.swarm !== undefined && r.swarm.dropped + r.swarm.duplicated + r.swarm.reordered > 0),
+    faultsStarted: sw.records.reduce((n, r) => n + (r.swarm?.faults ?? 0), 0),
+    framesDropped: sw.records.reduce((n, r) => n + (r.swarm?.dropped ?? 0), 0),
+    framesDuplicated: sw.records.reduce((n, r) => n + (r.swarm?.duplicated ?? 0), 0),
+    framesReordered: sw.records.reduce((n, r) => n + (r.swarm?.reordered ?? 0), 0),
     wallMs: sw.wallMs,
   };
 
@@ -77,7 +86,11 @@ export async function claimFigures(progress: (s: string) => void): Promise<Recor
       points: summarise(u.records).map((p) => ({ point: p.point, runs: p.runs, reproduced: p.counts.reproduced, clean: p.counts.clean, inconclusive: p.counts.inconclusive, error: p.counts.error, rate: p.rate, low: p.low, high: p.high })),
     });
   }
-  return { build: { unpatched: (await loadVariant('unpatched')).buildId, patched: (await loadVariant('patched')).buildId }, workers, swarm, patched, unpatched };
+  progress('claims: 100000 malformed PDUs into the asan target');
+  const f = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'host', 'cli.js'), 'fuzz', '--cases', '100000', '--flavor', 'asan', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const fz = JSON.parse(f.stdout) as { cases: number; failures: unknown[]; resourceChecks: number; families: Record<string, number>; wallMs: number; workers: number };
+  const fuzz = { command: 'npx spdk-wasm fuzz --cases 100000 --flavor asan', cases: fz.cases, families: Object.keys(fz.families).length, findings: fz.failures.length, resourceChecks: fz.resourceChecks, wallMs: fz.wallMs, workers: fz.workers, exitStatus: f.status };
+  return { build: { unpatched: (await loadVariant('unpatched')).buildId, patched: (await loadVariant('patched')).buildId }, workers, swarm, patched, unpatched, fuzz };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -18,7 +18,7 @@ import type { SpdkMachine } from '../spdk/machine.js';
 import type { RunOutcome } from '../sim/world.js';
 import type { ParamValue, RunOptions, Scenario, Session } from './contract.js';
 import { buildTestbed, finishRun, type Judgement, type Testbed } from './testbed.js';
-import { LIVENESS_US, NET_FAULTS, stuckSummary, swarmCounters, swarmFor } from './swarm.js';
+import { LIVENESS_US, NET_FAULTS, stuckSummary, swarmCounters, swarmFor, swarmOn, type Swarm } from './swarm.js';
 
 export const NVME_TARGET_IP = '192.0.2.2';
 export const NVME_HOST_IP = '192.0.2.1';
@@ -134,8 +134,8 @@ class TargetSendWatch {
 }
 
 const DEADLINE_US = 120e6;
-/** The swarm's safety phase: attach (about 40 ms) and the default verify take some 47 ms of virtual time. */
-const NVME_SAFETY_US = 60_000;
+/** The swarm's safety phase, from the attach: the default verify's I/O takes a few ms of virtual time. */
+const NVME_SAFETY_US = 10_000;
 
 /** A host and a target machine (both modes) on a link shaped by the replay's --mss, --latency-us,
  *  --jitter-us, --loss-ppm and --tso. */
@@ -198,8 +198,11 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     ioUnitSize: Math.max(131072, ioSize),
   });
   check(host, host.api.spdk_wasm_bdevperf_start(id, 0, ioSize, qd, 0, 0, ioCount, opts.seed, 1), 'bdevperf_start');
-  const swarm = swarmFor(tb.world, opts.seed, p, { links: tb.links, nics: [...tb.nics.values()], disks: [] }, NET_FAULTS, NVME_SAFETY_US);
-  const deadline = swarm !== undefined ? swarm.liveFromUs + LIVENESS_US : DEADLINE_US;
+  // Swarm faults start once the controller is attached, so the safety phase covers the verify's
+  // traffic rather than the idle waits of the attach.
+  let swarm: Swarm | undefined;
+  let deadline = DEADLINE_US;
+  const attached = (): boolean => host.api.spdk_wasm_nvme_ctrlr_field(id, 0) === ATTACH.READY;
 
   const status = (): number => host.api.spdk_wasm_bdevperf_status();
   const counter = (c: number): number => host.api.spdk_wasm_bdevperf_counter(c);
@@ -225,7 +228,7 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
       c2hCompletions,
       prematureC2hCompletions: premature,
       ...tb.kernelCounters('target'),
-      ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}),
+      ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : swarmOn(p) ? { 'swarm.faults': 0 } : {}),
     };
     const st = status();
     // Every I/O bdevperf issued ends verified, miscompared or failed (or is still outstanding);
@@ -276,6 +279,16 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     world: tb.world,
     advance(untilUs) {
       if (outcome !== undefined) return true;
+      if (swarmOn(p) && swarm === undefined) {
+        const r0 = tb.runUntil(() => finished() || attached(), Math.min(untilUs, deadline));
+        if (attached() && !finished()) {
+          swarm = swarmFor(tb.world, opts.seed, p, { links: tb.links, nics: [...tb.nics.values()], disks: [] }, NET_FAULTS, NVME_SAFETY_US);
+          deadline = swarm!.liveFromUs + LIVENESS_US;
+        } else if (!finished()) {
+          if (r0 === 'quiescent' || tb.world.now >= deadline) outcome = r0;
+          return outcome !== undefined;
+        }
+      }
       const r = tb.runUntil(finished, Math.min(untilUs, deadline));
       if (r === 'done' || r === 'quiescent' || tb.world.now >= deadline) outcome = r;
       return outcome !== undefined;

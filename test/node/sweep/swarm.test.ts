@@ -97,7 +97,8 @@ describe('replays under swarm faults', () => {
     for (let seed = 1; seed <= 12; seed++) {
       const p = await zt('patched', seed, SWARM);
       expect(p.verdict, `patched seed ${seed}: ${p.summary}`).toBe('clean');
-      expect(p.counters['swarm.faults']).toBe(8);
+      expect(p.counters['swarm.menu']).toBe(8);
+      expect(p.counters['swarm.faults']).toBeGreaterThan(0);
       dropped += p.counters['link.dropped']!;
       const u = await zt('unpatched', seed, SWARM);
       expect(u.verdict, `unpatched seed ${seed}: ${u.summary}`).toBe('reproduced');
