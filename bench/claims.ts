@@ -72,7 +72,7 @@ export async function claimFigures(progress: (s: string) => void): Promise<Recor
   // The grids: each includes points where the bug's precondition is absent (rate must be 0).
   const grids: { id: string; seeds: string; params: [string, string[]][]; absent: string }[] = [
     { id: 'zcopy-threshold', seeds: '1..40', params: [['threshold', ['0', '8192', '16777216']], ['io-size', ['65536', '131072']], ['mss', ['1448', '9000']]],
-      absent: 'threshold=0 (every send zero copy: no copied tail) and threshold=16777216 (no send zero copy)' },
+      absent: 'threshold=0 (every send zero copy: no copied tail), threshold=16777216 (no send zero copy), and io-size=65536 (a write fits in SO_SNDBUF: one zero-copy call)' },
     { id: 'zcopy-threshold', seeds: '1..40', params: [['zcopy', ['true', 'false']]], absent: 'zcopy=false' },
     { id: 'tcp-zcopy-disconnect', seeds: '1..40', params: [['zcopy', ['true', 'false']]], absent: 'zcopy=false' },
     { id: 'sparse-backing-image', seeds: '1..20', params: [['write-zero', ['false', 'true']], ['unmap', ['false', 'true']]], absent: 'write-zero=true or unmap=true' },

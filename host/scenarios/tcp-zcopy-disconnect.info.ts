@@ -1,5 +1,6 @@
 /** tcp-zcopy-disconnect (seed 001) without its run code: id, fix and knobs. */
 import type { ParamSpec, ScenarioInfo } from './contract.js';
+import { swarmParams } from './swarm-params.js';
 
 const PARAMS: readonly ParamSpec[] = [
   { name: 'zcopy', kind: 'bool', default: true, help: 'nvmf_create_transport zcopy (the precondition; false is a control: no request waits on a zero-copy send)' },
@@ -10,6 +11,7 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'reads-before-cut', kind: 'int', shrink: true, default: 16, min: 1, max: 10_000, help: 'READs completed before the link may go down' },
   { name: 'latency-us', kind: 'int', default: 50, min: 1, max: 200_000, help: "one-way link latency (from about 250 ms the initiator's attach times out: the target's CAP.TO is 500 ms, and the ICResp must come within 2 s)" },
   { name: 'mss', kind: 'int', default: 1448, min: 536, max: 9000, help: 'TCP maximum segment size' },
+  ...swarmParams(),
 ];
 
 export const tcpZcopyDisconnectInfo: ScenarioInfo = {

@@ -58,7 +58,7 @@ describe('README.md', () => {
     const bad = structuredClone(claims);
     bad.swarm.dataMismatches = 3;
     expect(claimsBlock(bad)).toMatch(/\*\*3 mismatches, 0 stuck, 0 crashes\*\*/);
-    bad.unpatched[0].points[0].rate = 0.123;
+    bad.unpatched[0]!.points[0]!.rate = 0.123;
     expect(regenerate(readme, all, readResults(), bad)).not.toBe(regenerate(readme, all, readResults(), claims));
   });
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Link } from '../../../host/net/link.js';
 import { NetDev } from '../../../host/net/netdev.js';
 import { sparseBackingImage } from '../../../host/scenarios/sparse-backing-image.js';
+import { tcpZcopyDisconnect } from '../../../host/scenarios/tcp-zcopy-disconnect.js';
 import { drawMenu, NET_FAULTS, startSwarm, type Fault } from '../../../host/scenarios/swarm.js';
 import { zcopyThreshold } from '../../../host/scenarios/zcopy-threshold.js';
 import { Prng } from '../../../host/sim/prng.js';
@@ -123,6 +124,19 @@ describe('replays under swarm faults', () => {
     expect((await zt('patched', 3, { ...SWARM, 'fault-count': '2' })).traceHash).not.toBe(a.traceHash);
     expect((await zt('patched', 3, { faults: 'none' })).traceHash).toBe((await zt('patched', 3)).traceHash);
     expect(a.replay).toContain('--faults swarm');
+  });
+
+  it('tcp-zcopy-disconnect: faults on the READ load, stopped before the cut; the replay judges as without them', async () => {
+    const td = scenarioRunner(tcpZcopyDisconnect);
+    for (const seed of [1, 2, 3]) {
+      const p = await td('patched', seed, SWARM);
+      expect(p.verdict, p.summary).toBe('clean');
+      expect(p.counters['swarm.faults']).toBeGreaterThan(0);
+      const u = await td('unpatched', seed, SWARM);
+      expect(u.verdict, u.summary).toBe('reproduced');
+      expect(u.oracle).toBe('liveness');
+      expect(u.counters['stuckRequests']).toBeGreaterThan(0);
+    }
   });
 
   it('sparse-backing-image under disk-latency faults: patched clean, unpatched reproduced, the run slower', async () => {
