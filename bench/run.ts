@@ -22,6 +22,7 @@ import { blobFigures } from './blob.js';
 import { nvmeFigures } from './nvme.js';
 import { sweepFigures } from './sweep.js';
 import { exploreFigures } from './explore.js';
+import { claimFigures } from './claims.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -134,6 +135,7 @@ async function main(argv: string[]): Promise<void> {
     nvme: await nvmeFigures(progress),
     sweep: await sweepFigures(progress),
     explore: await exploreFigures(progress),
+    claims: await claimFigures(progress),
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);

@@ -11,6 +11,7 @@ import { paramHelp } from './scenarios/param-help.js';
 import { parseSeed, resolveParams, UsageError } from './scenarios/params.js';
 import { loadVariant } from './spdk/node-loader.js';
 import { mergeCommand, sweepCommand } from './sweep/command.node.js';
+import { fuzzCommand } from './fuzz/command.node.js';
 import { isFlavor, isVariant, VARIANTS, type Flavor, type Variant } from './spdk/variant.js';
 
 const USAGE = `usage:
@@ -20,6 +21,7 @@ const USAGE = `usage:
   spdk-wasm all [--seed N] [--json]
   spdk-wasm sweep <scenario|all> [--seeds 1..100] [--param NAME=V1,V2 ...] [--workers N] [--out FILE] ...
   spdk-wasm merge FILE...            (spdk-wasm sweep --help for the sweep flags)
+  spdk-wasm fuzz [--cases N] [--flavor release|asan] [--workers N] | fuzz --replay FLAVOR/SEED/INDEX
 Without --variant, run executes both variants and prints them side by side.
 --pcap FILE writes the emulated wire as a pcap file (Ethernet/IPv4/TCP; open it in Wireshark or
 tshark). With both variants it writes one file each, the variant before the extension:
@@ -210,6 +212,7 @@ async function main(argv: string[]): Promise<number> {
     // sweep and merge take repeated flags (--param) and file lists: they parse their own arguments.
     if (argv[0] === 'sweep') return await sweepCommand(argv.slice(1));
     if (argv[0] === 'merge') return mergeCommand(argv.slice(1));
+    if (argv[0] === 'fuzz') return await fuzzCommand(argv.slice(1));
     const help = commandHelp(argv);
     if (help !== undefined) {
       console.log(help);

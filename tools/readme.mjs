@@ -3,6 +3,8 @@
 // hash, build id or figure in it can go stale:
 //   <!-- generated:npm-start -->  the output of `spdk-wasm all` (what `npm start` prints), run now
 //   <!-- generated:bench -->      the bench table, from bench/results.json (`npm run bench -- --save`)
+//   <!-- generated:claims -->     the claims backed by sweeps, from bench/claims.json
+//                                 (`node dist/bench/claims.js --save`)
 // each closed by <!-- /generated -->. `--check` writes nothing and exits 1 when README.md differs.
 // Needs the build (build.sh) for the CLI run; test/node/docs/readme.test.ts runs the same check.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = join(ROOT, 'README.md');
 const RESULTS = join(ROOT, 'bench', 'results.json');
+const CLAIMS = join(ROOT, 'bench', 'claims.json');
 
 /** Runs `spdk-wasm all` as `npm start` does and returns its stdout. */
 export function runAll() {
@@ -103,6 +106,43 @@ export function benchBlock(results) {
   return [head, '', '| figure | value | target |', '|---|---|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
+const pct = (x) => `${(100 * x).toFixed(1)} %`;
+const secs = (msv) => (typeof msv === 'number' ? `${(msv / 1000).toFixed(0)} s` : '—');
+
+/** The claims, each with the sweep that backs it and how it was taken. */
+export function claimsBlock(c) {
+  const sw = c.swarm ?? {};
+  const lines = [
+    `Taken by \`node dist/bench/claims.js --save\` (\`bench/claims.ts\`) on ${String(c.date ?? 'undated').slice(0, 10)}, Node ${c.node ?? '?'}, `
+      + `${c.machine?.cores ?? '?'}-core ${c.machine?.cpu ?? 'unknown CPU'}, ${c.workers ?? '?'} worker threads, builds ${c.build?.unpatched ?? '?'} (unpatched) / ${c.build?.patched ?? '?'} (patched). `
+      + 'Each figure is one sweep; the command beside it reruns it. A mismatch, a stuck request and a crash are each a `reproduced` verdict of the safety, liveness and crash oracle.',
+    '',
+    '| claim | sweep | result |',
+    '|---|---|---|',
+    `| patched NVMe/TCP verify under swarm faults: 0 data mismatches, 0 stuck, 0 crashes | \`${sw.command}\` | ${sw.seeds} seeds: **${sw.dataMismatches} mismatches, ${sw.stuck} stuck, ${sw.crashes} crashes**, ${sw.errors} errors, ${sw.clean} clean, ${sw.inconclusive} inconclusive; `
+      + `${sw.faultsStarted} faults started in ${sw.seedsWithFaultsStarted} seeds, hitting traffic in ${sw.seedsWithTrafficHit} (${sw.framesDropped} frames dropped, ${sw.framesDuplicated} duplicated, ${sw.framesReordered} reordered); ${secs(sw.wallMs)} wall |`,
+  ];
+  for (const [id, p] of Object.entries(c.patched ?? {})) {
+    lines.push(`| \`${id}\` patched: 0 reproduced | \`${p.command}\` | ${p.seeds} seeds: **${p.reproduced} reproduced**, ${p.clean} clean, ${p.inconclusive} inconclusive, ${p.errors} errors; ${secs(p.wallMs)} wall |`);
+  }
+  const fz = c.fuzz;
+  if (fz !== undefined) {
+    lines.push(`| malformed NVMe/TCP PDUs into the asan target: no finding, nothing left over after any connection | \`${fz.command}\` (also a CI step) | ${fz.cases.toLocaleString('en-US')} cases in ${fz.families} families: **${fz.findings} findings**; resources counted back to idle after ${fz.resourceChecks.toLocaleString('en-US')} connections; ${secs(fz.wallMs)} wall on ${fz.workers} workers |`);
+  }
+  lines.push('', 'Unpatched, the reproduction rate per parameter point (95 % Wilson interval); the points where the precondition is absent must be 0:', '');
+  for (const g of c.unpatched ?? []) {
+    lines.push(`\`${g.command}\` (precondition absent: ${g.preconditionAbsent}; ${secs(g.wallMs)} wall)`, '', '| point | runs | reproduced | rate (95 % CI) |', '|---|---|---|---|');
+    for (const p of g.points) lines.push(`| ${p.point} | ${p.runs} | ${p.reproduced} | ${pct(p.rate)} (${pct(p.low)}..${pct(p.high)})${p.inconclusive + p.error > 0 ? `; ${p.inconclusive} inconclusive, ${p.error} errors` : ''} |`);
+    lines.push('');
+  }
+  return lines.join('\n').trimEnd();
+}
+
+export function readClaims() {
+  if (!existsSync(CLAIMS)) throw new Error('bench/claims.json is missing; run: node dist/bench/claims.js --save');
+  return JSON.parse(readFileSync(CLAIMS, 'utf8'));
+}
+
 /** README text with the block `name` replaced by `body`. */
 export function replaceBlock(text, name, body) {
   const open = `<!-- generated:${name} -->`;
@@ -113,8 +153,8 @@ export function replaceBlock(text, name, body) {
 }
 
 /** The README as the generator would write it, from a given `spdk-wasm all` output. */
-export function regenerate(text, allStdout, results) {
-  return replaceBlock(replaceBlock(text, 'npm-start', npmStartBlock(allStdout)), 'bench', benchBlock(results));
+export function regenerate(text, allStdout, results, claims = readClaims()) {
+  return replaceBlock(replaceBlock(replaceBlock(text, 'npm-start', npmStartBlock(allStdout)), 'bench', benchBlock(results)), 'claims', claimsBlock(claims));
 }
 
 /** Wall-clock times differ on every run; the check compares everything else. */

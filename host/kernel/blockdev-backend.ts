@@ -70,7 +70,8 @@ export class MemoryBackend implements BlockBackend {
   readonly bytes: Uint8Array;
   readonly blocklen: number;
   readonly counters = newBackendCounters();
-  private readonly latencyUs: number;
+  /** Mutable: swarm faults raise it for a while (scenarios/swarm.ts). */
+  latencyUs: number;
   private readonly discardZeroes: boolean;
 
   constructor(private readonly sched: Scheduler, readonly size: number, opts: MemoryBackendOptions = {}) {

@@ -27,6 +27,9 @@ export interface ParamSpec {
   min?: number;
   max?: number;
   choices?: readonly string[];
+  /** `sweep --shrink` may lower this int toward `min`: a smaller value is a simpler run (fewer
+   *  I/Os, lower queue depth, fewer faults, a shorter run). */
+  shrink?: boolean;
 }
 
 export interface RunOptions {

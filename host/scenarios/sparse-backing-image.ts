@@ -21,6 +21,7 @@
  */
 import type { Ptr } from '../gen/spdk-api.js';
 import { MemoryBackend } from '../kernel/blockdev-backend.js';
+import { DISK_FAULTS, LIVENESS_US, stuckSummary, swarmCounters, swarmFor } from './swarm.js';
 import type { BlockBackend } from '../kernel/blockdev-backend.js';
 import type { BlockDeviceStats } from '../kernel/blockdev.js';
 import { spawn, type Pending, type Proc, ProcError } from '../kernel/blockdev-wait.js';
@@ -41,6 +42,8 @@ const BLOCK = 4096;
 const BLOCKS_PER_CLUSTER = MiB / BLOCK;
 /** Virtual-time budget: far beyond a healthy run, so reaching it means stuck. */
 const DEADLINE_US = 600e6;
+/** The swarm's safety phase: the default copy and checks take some 2.5 ms of virtual time. */
+const DISK_SAFETY_US = 10_000;
 
 interface Disk {
   index: number;
@@ -267,6 +270,8 @@ export const sparseBackingImage: Scenario = {
 
     const proc: Pending<void | ProcError> = spawn(world, 'sparse-backing-image', main());
     let outcome: 'done' | 'quiescent' | 'deadline' | undefined;
+    const swarm = swarmFor(world, opts.seed, p, { links: [], nics: [], disks: disks.map((d) => d.backend) }, DISK_FAULTS, DISK_SAFETY_US);
+    const deadline = swarm !== undefined ? swarm.liveFromUs + LIVENESS_US : DEADLINE_US;
 
     const judge = (crash: Judgement | undefined): Judgement => {
       if (crash !== undefined) return crash;
@@ -285,6 +290,7 @@ export const sparseBackingImage: Scenario = {
         droppedPages: observed.cache?.droppedPages ?? 0,
         cacheMissPages: observed.cache?.cacheMissPages ?? 0,
         blockIoErrors: observed.cache?.errors ?? 0,
+        ...(swarm !== undefined ? swarmCounters(swarm, []) : {}),
       };
       disks.forEach((d) => {
         const r = observed.disks[d.index];
@@ -301,10 +307,14 @@ export const sparseBackingImage: Scenario = {
         counters[`aioRingFullRetries.${d.path}`] = d.aio !== 0 ? m.api.spdk_wasm_aio_disk_counter(d.aio, 9) : 0;
       });
       const failure = proc.settled && proc.value instanceof ProcError ? proc.value.message : undefined;
+      if (swarm !== undefined && failure === undefined && outcome !== undefined && outcome !== 'done') {
+        const s = stuckSummary(swarm, world.now, `the copy and checks not finished (phase "${phase}")`);
+        return { verdict: 'reproduced', oracle: 'liveness', summary: s.summary, evidence: { phase, lines: s.lines }, counters };
+      }
       if (outcome !== 'done' || failure !== undefined) {
         // The bug shows only in the checksums and bytes after close; a run that never got there
         // (an engine step failed, the deadline) has not shown it either way.
-        const why = failure ?? `stopped (${outcome === 'deadline' ? `deadline of ${DEADLINE_US / 1e6} s` : outcome ?? 'still running'}) in phase "${phase}"`;
+        const why = failure ?? `stopped (${outcome === 'deadline' ? `deadline of ${deadline / 1e6} s` : outcome ?? 'still running'}) in phase "${phase}"`;
         const missing = 'the checksums after close were never taken';
         return { verdict: 'inconclusive', oracle: 'safety', summary: `inconclusive: ${why}; ${missing}`, evidence: { phase, missing, lines: [why, missing] }, counters };
       }
@@ -315,8 +325,8 @@ export const sparseBackingImage: Scenario = {
       world,
       advance(untilUs) {
         if (outcome !== undefined) return true;
-        const r = tb.runUntil(() => proc.settled || tb.crashed() !== undefined, Math.min(untilUs, DEADLINE_US));
-        if (r === 'done' || r === 'quiescent' || world.now >= DEADLINE_US) outcome = r;
+        const r = tb.runUntil(() => proc.settled || tb.crashed() !== undefined, Math.min(untilUs, deadline));
+        if (r === 'done' || r === 'quiescent' || world.now >= deadline) outcome = r;
         return outcome !== undefined;
       },
       result: () => finishRun(tb, sparseBackingImage, judge),

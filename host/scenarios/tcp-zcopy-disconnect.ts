@@ -16,6 +16,7 @@ import type { SpdkMachine } from '../spdk/machine.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { tcpZcopyDisconnectInfo } from './tcp-zcopy-disconnect.info.js';
 import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+import { LIVENESS_US, NET_FAULTS, stuckSummary, swarmCounters, swarmFor, type Swarm } from './swarm.js';
 
 const HOST_IP = '192.0.2.1';
 const TARGET_IP = '192.0.2.2';
@@ -45,6 +46,9 @@ interface StuckRequest {
   on_outstanding: boolean;
   length: number;
 }
+
+/** The swarm's safety phase, from the attach: the READ load before the cut runs through it. */
+const SAFETY_US = 10_000;
 
 export const tcpZcopyDisconnect: Scenario = {
   ...tcpZcopyDisconnectInfo,
@@ -85,6 +89,8 @@ export const tcpZcopyDisconnect: Scenario = {
     // Attaching takes some 20 round trips (TCP, ICReq, Connect, the admin commands, the I/O qpair).
     const attachUs = 5e6 + 20 * 2 * (p['latency-us'] as number);
     let observed: Judgement | undefined;
+    // Swarm faults hit the READ load before the cut; the cut comes only once they have stopped.
+    let swarm: Swarm | undefined;
     let releasedAt = -1;
     const hostNic = tb.nics.get('host')!;
 
@@ -171,7 +177,8 @@ export const tcpZcopyDisconnect: Scenario = {
       const c = targetCounters();
       const delayed = tq === undefined ? 0 : target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 10);
       const hung = reqs.filter((r) => r.state === 'TCP_REQ_COMPLETED' && r.pdu_in_use);
-      const counters: Record<string, number> = { ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout };
+      const counters: Record<string, number> = { ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout,
+        ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}) };
       const after = cutAt < 0 ? 0 : (tb.world.now - cutAt) / 1e6;
       if (hung.length > 0 && tq !== undefined && (c.controllers ?? 0) > 0) {
         const qstate = QPAIR_STATES[target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 1)] ?? '?';
@@ -205,7 +212,10 @@ export const tcpZcopyDisconnect: Scenario = {
           case 'attach': {
             const st = (): number => host.api.spdk_wasm_nvme_ctrlr_field(id, 0);
             tb.runUntil(() => st() === READY || st() === FAILED || tb.crashed() !== undefined, Math.min(until, attachUs));
-            if (st() === READY) phase = 'load';
+            if (st() === READY) {
+              phase = 'load';
+              swarm = swarmFor(tb.world, opts.seed, p, { links: tb.links, nics: [...tb.nics.values()], disks: [] }, NET_FAULTS, SAFETY_US);
+            }
             else if (st() === FAILED || tb.world.now >= attachUs) {
               const f = (n: number) => host.api.spdk_wasm_nvme_ctrlr_field(id, n);
               throw new Error(`initiator did not attach (state ${st()}, nvme_ctrlr_state ${f(1)}, rc ${f(15) | 0}, qpair failure ${f(16)}) at ${tb.world.now} us; ${host.logLines.slice(-3).join(' | ')}`);
@@ -213,14 +223,24 @@ export const tcpZcopyDisconnect: Scenario = {
             else return false;
             break;
           }
-          case 'load':
+          case 'load': {
+            const loaded = (): boolean => completed >= (p['reads-before-cut'] as number) && (swarm === undefined || swarm.stopped);
+            const limit = swarm !== undefined ? swarm.liveFromUs + LIVENESS_US : Infinity;
             tb.runUntil(() => {
               pump();
-              return completed >= (p['reads-before-cut'] as number);
-            }, until);
-            if (completed < (p['reads-before-cut'] as number)) return false;
+              return loaded();
+            }, Math.min(until, limit));
+            if (swarm !== undefined && !loaded() && tb.world.now >= limit) {
+              // The liveness phase of the swarm: the READs stopped completing with no fault left.
+              const st = stuckSummary(swarm, tb.world.now, `${completed} of ${p['reads-before-cut'] as number} READs before the cut completed`);
+              observed = { verdict: 'reproduced', oracle: 'liveness', summary: st.summary, evidence: { lines: st.lines }, counters: { readsCompleted: completed, readsFailed: failed, ...swarmCounters(swarm, tb.links) } };
+              phase = 'done';
+              break;
+            }
+            if (!loaded()) return false;
             phase = 'cut';
             break;
+          }
           case 'cut':
             // Down while a C2HData is handed to the socket and not yet acknowledged.
             tb.runUntil(() => {

@@ -18,6 +18,7 @@ import type { SpdkMachine } from '../spdk/machine.js';
 import type { RunOutcome } from '../sim/world.js';
 import type { ParamValue, RunOptions, Scenario, Session } from './contract.js';
 import { buildTestbed, finishRun, type Judgement, type Testbed } from './testbed.js';
+import { LIVENESS_US, NET_FAULTS, stuckSummary, swarmCounters, swarmFor, swarmOn, type Swarm } from './swarm.js';
 
 export const NVME_TARGET_IP = '192.0.2.2';
 export const NVME_HOST_IP = '192.0.2.1';
@@ -133,6 +134,8 @@ class TargetSendWatch {
 }
 
 const DEADLINE_US = 120e6;
+/** The swarm's safety phase, from the attach: the default verify's I/O takes a few ms of virtual time. */
+const NVME_SAFETY_US = 10_000;
 
 /** A host and a target machine (both modes) on a link shaped by the replay's --mss, --latency-us,
  *  --jitter-us, --loss-ppm and --tso. */
@@ -195,6 +198,11 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     ioUnitSize: Math.max(131072, ioSize),
   });
   check(host, host.api.spdk_wasm_bdevperf_start(id, 0, ioSize, qd, 0, 0, ioCount, opts.seed, 1), 'bdevperf_start');
+  // Swarm faults start once the controller is attached, so the safety phase covers the verify's
+  // traffic rather than the idle waits of the attach.
+  let swarm: Swarm | undefined;
+  let deadline = DEADLINE_US;
+  const attached = (): boolean => host.api.spdk_wasm_nvme_ctrlr_field(id, 0) === ATTACH.READY;
 
   const status = (): number => host.api.spdk_wasm_bdevperf_status();
   const counter = (c: number): number => host.api.spdk_wasm_bdevperf_counter(c);
@@ -220,6 +228,7 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
       c2hCompletions,
       prematureC2hCompletions: premature,
       ...tb.kernelCounters('target'),
+      ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : swarmOn(p) ? { 'swarm.faults': 0 } : {}),
     };
     const st = status();
     // Every I/O bdevperf issued ends verified, miscompared or failed (or is still outstanding);
@@ -227,8 +236,14 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     const failed = counter(2);
     const outstanding = counter(9);
     const tally = `${counter(7)} verified, ${miscompares} miscompared, ${failed} failed${outstanding > 0 ? `, ${outstanding} outstanding` : ''} of ${counter(0)} I/Os`;
+    // The liveness phase: faults stopped LIVENESS_US ago (or nothing is left to do) and bdevperf
+    // has not finished: its outstanding I/Os are stuck.
+    if (miscompares === 0 && swarm !== undefined && outcome !== undefined && outcome !== 'done' && st >= 0) {
+      const s = stuckSummary(swarm, tb.world.now, `bdevperf not finished (${tally}; attach state ${host.api.spdk_wasm_nvme_ctrlr_field(id, 0)})`);
+      return { verdict: 'reproduced', oracle: 'liveness', summary: s.summary, evidence: { stuck: outstanding, lines: s.lines }, counters };
+    }
     if (miscompares === 0 && (outcome !== 'done' || st < 0 || counter(7) === 0)) {
-      const why = st < 0 ? `bdevperf failed with errno ${-st}` : outcome === 'done' ? 'no read was verified' : `stopped (${outcome === 'deadline' ? `deadline of ${DEADLINE_US / 1e6} s` : outcome ?? 'still running'}) before bdevperf finished`;
+      const why = st < 0 ? `bdevperf failed with errno ${-st}` : outcome === 'done' ? 'no read was verified' : `stopped (${outcome === 'deadline' ? `deadline of ${deadline / 1e6} s` : outcome ?? 'still running'}) before bdevperf finished`;
       const missing = `${tally}, no miscompare seen: too few reads were verified to judge`;
       return { verdict: 'inconclusive', oracle: 'safety', summary: `inconclusive: ${why}; ${missing}`, evidence: { status: st, missing, lines: [why, missing] }, counters };
     }
@@ -264,8 +279,18 @@ export async function startNvmeTcpMode(scenario: Scenario, opts: RunOptions, abi
     world: tb.world,
     advance(untilUs) {
       if (outcome !== undefined) return true;
-      const r = tb.runUntil(finished, Math.min(untilUs, DEADLINE_US));
-      if (r === 'done' || r === 'quiescent' || tb.world.now >= DEADLINE_US) outcome = r;
+      if (swarmOn(p) && swarm === undefined) {
+        const r0 = tb.runUntil(() => finished() || attached(), Math.min(untilUs, deadline));
+        if (attached() && !finished()) {
+          swarm = swarmFor(tb.world, opts.seed, p, { links: tb.links, nics: [...tb.nics.values()], disks: [] }, NET_FAULTS, NVME_SAFETY_US);
+          deadline = swarm!.liveFromUs + LIVENESS_US;
+        } else if (!finished()) {
+          if (r0 === 'quiescent' || tb.world.now >= deadline) outcome = r0;
+          return outcome !== undefined;
+        }
+      }
+      const r = tb.runUntil(finished, Math.min(untilUs, deadline));
+      if (r === 'done' || r === 'quiescent' || tb.world.now >= deadline) outcome = r;
       return outcome !== undefined;
     },
     result: () => finishRun(tb, scenario, judge),

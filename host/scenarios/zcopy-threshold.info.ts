@@ -1,12 +1,13 @@
 /** zcopy-threshold (seed 000) without its run code: id, fix, knobs and their cross-checks. */
 import type { ParamSpec, ScenarioInfo } from './contract.js';
+import { swarmParams } from './swarm-params.js';
 
 const PARAMS: readonly ParamSpec[] = [
   { name: 'mode', kind: 'enum', default: 'sock', choices: ['sock', 'nvme-tcp'], help: 'sock: raw writes through the posix sock layer; nvme-tcp: bdevperf verify through an NVMe/TCP initiator and the real target (the target\'s C2HData goes zero copy)' },
   { name: 'threshold', kind: 'int', default: 8192, min: 0, max: 1 << 24, help: 'sock_impl_set_options zerocopy_threshold (bytes; 0 = always zero copy)' },
   { name: 'io-size', kind: 'int', default: 131072, min: 4096, max: 1 << 20, help: 'bytes per write (multiple of 4096)' },
-  { name: 'io-count', kind: 'int', default: 16, min: 1, max: 1024, help: 'number of writes' },
-  { name: 'queue-depth', kind: 'int', default: 1, min: 1, max: 64, help: 'writes outstanding at once' },
+  { name: 'io-count', kind: 'int', shrink: true, default: 16, min: 1, max: 1024, help: 'number of writes' },
+  { name: 'queue-depth', kind: 'int', shrink: true, default: 1, min: 1, max: 64, help: 'writes outstanding at once' },
   { name: 'mss', kind: 'int', default: 1448, min: 536, max: 9000, help: 'TCP maximum segment size' },
   { name: 'tso', kind: 'int', default: 65536, min: 0, max: 65536, help: 'NIC segmentation offload size in bytes (0 = one MSS per frame)' },
   { name: 'sndbuf', kind: 'int', default: 126976, min: 4096, max: 1 << 24, help: 'sender SO_SNDBUF (send_buf_size); below io-size it splits each write' },
@@ -14,6 +15,7 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'latency-us', kind: 'int', default: 20, min: 1, max: 1_000_000, help: 'one-way link latency' },
   { name: 'jitter-us', kind: 'int', default: 6, min: 0, max: 1_000_000, help: 'random extra latency per frame (from the seed)' },
   { name: 'loss-ppm', kind: 'int', default: 0, min: 0, max: 500_000, help: 'frame loss, parts per million (retransmits re-read memory)' },
+  ...swarmParams(),
 ];
 
 /** One-way latency the NVMe/TCP attach survives (the target's CAP.TO is 500 ms; see

@@ -16,6 +16,7 @@ import { finishRun, type Judgement } from './testbed.js';
 import type { RunOutcome } from '../sim/world.js';
 import { diffWrite, fillPattern, type MismatchRange } from './verify-pattern.js';
 import { buildZcopyTestbed, startNvmeTcpMode } from './zcopy-threshold-nvme.js';
+import { LIVENESS_US, NET_FAULTS, stuckSummary, swarmCounters, swarmFor } from './swarm.js';
 
 const TARGET_IP = '192.0.2.2';
 const HOST_IP = '192.0.2.1';
@@ -98,6 +99,8 @@ export const zcopyThreshold: Scenario = {
     const host = tb.machine('host');
     const target = tb.machine('target');
     const watch = new SendWatch(host.kernel);
+    const swarm = swarmFor(tb.world, opts.seed, p, { links: tb.links, nics: [...tb.nics.values()], disks: [] }, NET_FAULTS, SOCK_SAFETY_US);
+    const deadline = swarm !== undefined ? swarm.liveFromUs + LIVENESS_US : DEADLINE_US;
 
     const premature: { write: number; pendingIds: number[] }[] = [];
     let completions = 0;
@@ -140,11 +143,18 @@ export const zcopyThreshold: Scenario = {
         prematureCompletions: premature.length,
         mismatchedWrites: bad.length,
         ...tb.kernelCounters('host'),
+        ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}),
       };
+      // Swarm faults stopped LIVENESS_US ago (or nothing is left to do) and writes are still
+      // outstanding: that is the liveness phase's evidence, not an open question.
+      if (bad.length === 0 && swarm !== undefined && outcome !== 'done' && outcome !== undefined && status() >= 0) {
+        const s = stuckSummary(swarm, tb.world.now, `${ioCount - completions} of ${ioCount} writes outstanding, ${got}/${total} bytes arrived,`);
+        return { verdict: 'reproduced', oracle: 'liveness', summary: s.summary, evidence: { stuck: ioCount - completions, lines: s.lines }, counters };
+      }
       // Corruption in what arrived is the bug's evidence however the run ended; anything short of
       // every write delivered and verified leaves the question open.
       if (bad.length === 0 && (outcome !== 'done' || status() < 0)) {
-        const why = status() < 0 ? `client failed with errno ${-status()}` : `stopped (${outcome === 'deadline' ? `deadline of ${DEADLINE_US / 1e6} s` : outcome ?? 'still running'}) before all writes completed`;
+        const why = status() < 0 ? `client failed with errno ${-status()}` : `stopped (${outcome === 'deadline' ? `deadline of ${deadline / 1e6} s` : outcome ?? 'still running'}) before all writes completed`;
         const missing = `only ${completions}/${ioCount} writes completed and ${got}/${total} bytes arrived (all intact): the corruption check needs every write`;
         return {
           verdict: 'inconclusive',
@@ -178,9 +188,9 @@ export const zcopyThreshold: Scenario = {
       world: tb.world,
       advance(untilUs) {
         if (outcome !== undefined) return true;
-        const limit = Math.min(untilUs, DEADLINE_US);
+        const limit = Math.min(untilUs, deadline);
         const r = tb.runUntil(finished, limit);
-        if (r === 'done' || r === 'quiescent' || tb.world.now >= DEADLINE_US) outcome = r;
+        if (r === 'done' || r === 'quiescent' || tb.world.now >= deadline) outcome = r;
         return outcome !== undefined;
       },
       result: () => finishRun(tb, zcopyThreshold, judge),
@@ -211,6 +221,8 @@ export const zcopyThreshold: Scenario = {
 
 /** Virtual-time budget of one run: far beyond any healthy run, so hitting it means stuck. */
 const DEADLINE_US = 120e6;
+/** The swarm's safety phase: a healthy run of the defaults takes about 2 ms of virtual time. */
+const SOCK_SAFETY_US = 5_000;
 
 interface RangeEvidence extends MismatchRange {
   expected: string;

@@ -14,17 +14,23 @@ import { addParam, parseSeeds, parseShard, parseVariants, planSweep } from './pl
 import { checkBuilds, parseRecords, type SweepRecord } from './record.js';
 import { runSweep } from './run.node.js';
 import { renderSummary, summarise } from './summary.js';
+import { renderShrinks, shrinkFailures, type ShrinkReport } from './shrink.node.js';
 
 export const SWEEP_USAGE = `usage:
   spdk-wasm sweep <scenario|all> [--seeds 1..100] [--variant unpatched,patched] [--param NAME=V1,V2 ...]
-                  [--workers N] [--out FILE] [--resume] [--shard K/N] [--json]
+                  [--workers N] [--out FILE] [--resume] [--shard K/N] [--shrink] [--json]
   spdk-wasm merge FILE... [--json]
 sweep runs every replay x parameter point x variant x seed on a pool of worker threads and prints,
 per point, the runs by verdict and the reproduction rate with a 95 % confidence interval.
 --out FILE keeps one JSON line per run (never overwritten; --resume continues it). --shard K/N runs
-the K-th of N deterministic shares; merge joins the shards' files into the summary one run gives.`;
+the K-th of N deterministic shares; merge joins the shards' files into the summary one run gives.
+--shrink then lowers the shrinkable parameters of each point's first reproduced seed (fewer I/Os,
+lower queue depth, fewer faults, a shorter run) while it still fails, and prints the smallest
+replay command. --param faults=swarm runs the network and disk replays under swarm faults.`;
 
 const MAX_WORKERS = 64;
+/** Trial runs per shrunk point at most. */
+const SHRINK_BUDGET = 200;
 
 function value(argv: string[], i: number, flag: string): string {
   const v = argv[i + 1];
@@ -41,6 +47,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   let out: string | undefined;
   let resume = false;
   let json = false;
+  let doShrink = false;
   let shard: { k: number; n: number } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -58,6 +65,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       case '--out': out = value(argv, i++, a); break;
       case '--resume': resume = true; break;
       case '--json': json = true; break;
+      case '--shrink': doShrink = true; break;
       case '--shard': shard = parseShard(value(argv, i++, a)); break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown flag ${a} for sweep`);
@@ -72,9 +80,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   process.stderr.write(`sweep: ${jobs.length} runs${shard !== undefined ? ` (shard ${shard.k}/${shard.n})` : ''} on ${workers} worker${workers > 1 ? 's' : ''}${out !== undefined ? `, results in ${out}` : ''}\n`);
   const r = await runSweep({ jobs, workers, out, resume, progress: { write: (s) => process.stderr.write(s), tty: process.stderr.isTTY === true } });
   const points = summarise(r.records);
-  if (json) console.log(JSON.stringify({ points, runs: r.records.length, ran: r.ran, resumed: r.resumed, interrupted: r.interrupted, wallMs: Math.round(r.wallMs) }));
+  let shrinks: ShrinkReport[] | undefined;
+  if (doShrink && !r.interrupted) {
+    process.stderr.write('sweep: shrinking the first reproduced seed of each point\n');
+    shrinks = await shrinkFailures(r.records, SHRINK_BUDGET);
+  }
+  if (json) console.log(JSON.stringify({ points, runs: r.records.length, ran: r.ran, resumed: r.resumed, interrupted: r.interrupted, wallMs: Math.round(r.wallMs), ...(shrinks !== undefined ? { shrinks } : {}) }));
   else {
     console.log(renderSummary(points));
+    if (shrinks !== undefined) console.log(`\n${renderShrinks(shrinks)}`);
     const rate = r.ran / (r.wallMs / 1000);
     console.log(`\n${r.records.length} runs (${r.ran} now${r.resumed > 0 ? `, ${r.resumed} from ${out}` : ''}) in ${(r.wallMs / 1000).toFixed(1)} s wall, ${rate.toFixed(1)} runs per second on ${workers} worker${workers > 1 ? 's' : ''}`);
     if (r.interrupted) console.log(`interrupted: ${jobs.length - r.records.length} runs not done${out !== undefined ? `; continue with --resume --out ${out}` : ''}`);

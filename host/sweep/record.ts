@@ -27,6 +27,9 @@ export interface SweepRecord {
   simulatedUs?: number;
   wallMs: number;
   replay: string;
+  /** Under swarm faults: the faults started and what they did to traffic (frames dropped,
+   *  duplicated, reordered), so a claim can say how hard its seeds were hit. */
+  swarm?: { faults: number; dropped: number; duplicated: number; reordered: number };
 }
 
 /** The verdict of a finished run. */
@@ -39,6 +42,9 @@ export function recordOf(job: SweepJob, r: RunResult): SweepRecord {
     v: 1, index: job.index, key: job.key, scenario: job.scenario, variant: job.variant, seed: job.seed, point: job.point,
     verdict: verdictOf(r), oracle: r.oracle, summary: r.summary, traceHash: r.traceHash, build: r.build,
     simulatedUs: r.simulatedUs, wallMs: r.wallMs, replay: r.replay,
+    ...(r.counters['swarm.faults'] !== undefined ? { swarm: {
+      faults: r.counters['swarm.faults']!, dropped: r.counters['link.dropped'] ?? 0, duplicated: r.counters['link.duplicated'] ?? 0, reordered: r.counters['link.reordered'] ?? 0,
+    } } : {}),
   };
 }
 

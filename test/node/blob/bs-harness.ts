@@ -131,15 +131,7 @@ export function fill(len: number, seed: number): Uint8Array {
   return b;
 }
 
-/** Independent CRC-32C (bitwise), for decoding device bytes without the C. */
-export function crc32c(b: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of b) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export { crc32c } from '../../../host/fuzz/crc32c.js';
 
 /** Fast byte equality (vitest's deep equality is slow on MiB-sized arrays). */
 export function same(a: Uint8Array, b: Uint8Array): boolean {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { benchBlock, maskWallTimes, npmStartBlock, readResults, regenerate, replaceBlock, ROOT, runAll } from '../../../tools/readme.mjs';
+import { benchBlock, claimsBlock, maskWallTimes, npmStartBlock, readClaims, readResults, regenerate, replaceBlock, ROOT, runAll } from '../../../tools/readme.mjs';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 let all: string;
@@ -48,6 +48,18 @@ describe('README.md', () => {
     changed.zeroCopyDataPath.ratio = 0.5;
     expect(benchBlock(changed)).toContain('**0.5000** | ≥ 0.25 (met)');
     expect(regenerate(readme, all, changed)).not.toBe(regenerate(readme, all, results));
+  });
+
+  it('the claims follow bench/claims.json: a mismatch found under swarm faults, or a changed rate, is a difference', () => {
+    const claims = readClaims();
+    const block = claimsBlock(claims);
+    expect(block).toContain(`\`${claims.swarm.command}\``);
+    expect(block).toMatch(/\*\*0 mismatches, 0 stuck, 0 crashes\*\*/);
+    const bad = structuredClone(claims);
+    bad.swarm.dataMismatches = 3;
+    expect(claimsBlock(bad)).toMatch(/\*\*3 mismatches, 0 stuck, 0 crashes\*\*/);
+    bad.unpatched[0]!.points[0]!.rate = 0.123;
+    expect(regenerate(readme, all, readResults(), bad)).not.toBe(regenerate(readme, all, readResults(), claims));
   });
 
   it('a results file without some figures gives dashes, and a skipped browser says why', () => {

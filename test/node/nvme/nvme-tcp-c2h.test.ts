@@ -7,7 +7,7 @@
  * fail the qpair with an H2CTermReq and leave the caller's memory alone (also under ASan).
  */
 import { describe, expect, it } from 'vitest';
-import { FES, FLAG, PDU, termReq } from '../nvmf/pdu.js';
+import { FES, FLAG, PDU, termReq } from '../../../host/fuzz/pdu.js';
 import { io, qf } from './support.js';
 import { scriptedPair, type PeerConn, type ScriptedPair, type ScriptedTargetOpts } from './scripted-target.js';
 import { c2hDataPdu, capsuleCmdFields } from './target-pdu.js';

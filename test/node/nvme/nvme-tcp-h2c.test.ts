@@ -7,7 +7,7 @@
  * bytes the initiator put on the wire.
  */
 import { describe, expect, it } from 'vitest';
-import { FES, FLAG, PDU, termReq, type RxPdu } from '../nvmf/pdu.js';
+import { FES, FLAG, PDU, termReq, type RxPdu } from '../../../host/fuzz/pdu.js';
 import { fill, io, qf } from './support.js';
 import { scriptedPair, type PeerConn, type ScriptedPair, type ScriptedTargetOpts } from './scripted-target.js';
 import { capsuleCmdFields, digestCheck, h2cDataFields, r2tPdu } from './target-pdu.js';

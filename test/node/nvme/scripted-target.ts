@@ -20,7 +20,7 @@ import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
 import type { Flavor } from '../../../host/spdk/variant.js';
 import { FakeMemory } from '../kernel/net-harness.js';
-import { FCTYPE, le16, le32, NO_DIGESTS, OPC, PDU, splitPdus, type Digests, type RxPdu } from '../nvmf/pdu.js';
+import { FCTYPE, le16, le32, NO_DIGESTS, OPC, PDU, splitPdus, type Digests, type RxPdu } from '../../../host/fuzz/pdu.js';
 import { c2hDataPdu, capsuleCmdFields, capsuleResp, h2cDataFields, icreqFields, icresp, r2tPdu, type Cqe, type Sqe } from './target-pdu.js';
 
 export const PEER_IP = '192.0.2.2';

@@ -8,7 +8,7 @@
 import {
   crc32c, dataDigest, encodePdu, FLAG, icPdu, le16, le32, PDU, rd16, rd32, typeHasDdgst, typeHasHdgst,
   type Digests, type RxPdu,
-} from '../nvmf/pdu.js';
+} from '../../../host/fuzz/pdu.js';
 
 export function icresp(o: { pfv?: number; cpda?: number; hdgst?: boolean; ddgst?: boolean; maxh2cdata?: number } = {}): Uint8Array {
   return icPdu(PDU.IC_RESP, o.pfv ?? 0, o.cpda ?? 0, o.hdgst === true, o.ddgst === true, o.maxh2cdata ?? 131072);

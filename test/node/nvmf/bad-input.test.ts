@@ -8,7 +8,7 @@
  * asan variant nothing may be reported. Replay a failure with its seed and index (printed).
  */
 import { describe, expect, it } from 'vitest';
-import { runFuzz, type FuzzReport } from './fuzz-runner.js';
+import { runFuzz, type FuzzReport } from '../../../host/fuzz/fuzz-runner.node.js';
 
 function explain(r: FuzzReport, seed: number, variant: string): string {
   return r.failures.map((f) => `seed ${seed} (${variant}) case ${f.index} [${f.family}]:\n  ${f.problems.join('\n  ')}`).join('\n');

@@ -6,8 +6,8 @@
  * queue of waiters (the v24.05-era shape walked the group's pending_buf_queue every poll).
  */
 import { describe, expect, it } from 'vitest';
-import { capsule, cqe, h2cData, PDU, r2t, writeSqe, type RxPdu } from './pdu.js';
-import { RS, TargetHarness, type Conn } from './target-harness.js';
+import { capsule, cqe, h2cData, PDU, r2t, writeSqe, type RxPdu } from '../../../host/fuzz/pdu.js';
+import { RS, TargetHarness, type Conn } from '../../../host/fuzz/target-harness.node.js';
 
 function pattern(len: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: len }, (_, i) => (i * 13 + seed * 29 + (i >> 8)) & 0xff);

@@ -21,8 +21,8 @@ import {
 import {
   c2hData, capsule, cqe, crc32c, dataDigest, FLAG, h2cData, h2cTermReq, icreq, PDU, r2t, rd16, rd32, sqe, splitPdus, termReq,
   type Digests, type RxPdu,
-} from './pdu.js';
-import { TargetHarness } from './target-harness.js';
+} from '../../../host/fuzz/pdu.js';
+import { TargetHarness } from '../../../host/fuzz/target-harness.node.js';
 
 const FIELDS = 25;
 /** Decode extras of spdk_wasm_ut_pdu_decode. */

@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   c2hData, capsule, checkRxPdu, cqe, h2cData, OPC, PDU, r2t, readSqe, sqe, writeSqe, type Digests, type RxPdu,
-} from './pdu.js';
-import { RS, TargetHarness, type Conn, type TargetOpts } from './target-harness.js';
+} from '../../../host/fuzz/pdu.js';
+import { RS, TargetHarness, type Conn, type TargetOpts } from '../../../host/fuzz/target-harness.node.js';
 
 const DIGESTS: Digests[] = [
   { hdgst: false, ddgst: false }, { hdgst: true, ddgst: false }, { hdgst: false, ddgst: true }, { hdgst: true, ddgst: true, hpda: 3 },

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import type { IoVec } from '../../../host/kernel/host-kernel.js';
 import { utMachine, type Ut } from '../support/ut.js';
-import { capsule, connectCapsule, HOSTNQN, icreq as pduIcreq, le16, le32, NQN, rd16, rd32, sqe as pduSqe } from './pdu.js';
+import { capsule, connectCapsule, HOSTNQN, icreq as pduIcreq, le16, le32, NQN, rd16, rd32, sqe as pduSqe } from '../../../host/fuzz/pdu.js';
 
 const TCP_REQ_STATE = 'TCP_REQ_STATE';
 

@@ -10,7 +10,7 @@ import { type JsonValue } from '../../../host/spdk/jsonrpc.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
 import { rpcError } from '../support/rpc.js';
 import { utMachine } from '../support/ut.js';
-import { TargetHarness } from '../nvmf/target-harness.js';
+import { TargetHarness } from '../../../host/fuzz/target-harness.node.js';
 
 const NQN = 'nqn.2016-06.io.spdk:cnode1';
 

@@ -10,7 +10,7 @@ import type { Ptr } from '../../../host/gen/spdk-api.js';
 import { createRpcServer } from '../../../host/spdk/rpc/index.js';
 import type { SpdkMachine } from '../../../host/spdk/machine.js';
 import type { Flavor, Variant } from '../../../host/spdk/variant.js';
-import type { ScriptedKernel } from '../support/scripted-kernel.js';
+import type { ScriptedKernel } from '../../../host/fuzz/scripted-kernel.js';
 import { connectSock, sockField, type Sock, utMachine } from '../support/ut.js';
 
 const MIN_SOCK_PIPE_SIZE = 1024;

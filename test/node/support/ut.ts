@@ -4,7 +4,7 @@ import { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
 import type { Flavor, Variant } from '../../../host/spdk/variant.js';
 import type { Ptr } from '../../../host/gen/spdk-api.js';
-import { ScriptedKernel } from './scripted-kernel.js';
+import { ScriptedKernel } from '../../../host/fuzz/scripted-kernel.js';
 
 export interface Ut {
   world: World;

@@ -4,15 +4,15 @@
  * back into PDUs, the host hanging up, and the introspection exports read as named fields. One
  * machine serves many connections, so thousands of inputs run in seconds.
  */
-import * as abi from '../../../host/gen/abi.js';
-import type { Ptr } from '../../../host/gen/spdk-api.js';
-import type { EpollEventOut, IoVec, PollFd, SockAddrIn } from '../../../host/kernel/host-kernel.js';
-import type { SpdkMachine } from '../../../host/spdk/machine.js';
-import type { Flavor, Variant } from '../../../host/spdk/variant.js';
-import { World } from '../../../host/sim/world.js';
-import { SpdkMachine as Machine } from '../../../host/spdk/machine.js';
-import { loadVariant } from '../../../host/spdk/node-loader.js';
-import { ScriptedKernel } from '../support/scripted-kernel.js';
+import * as abi from '../gen/abi.js';
+import type { Ptr } from '../gen/spdk-api.js';
+import type { EpollEventOut, IoVec, PollFd, SockAddrIn } from '../kernel/host-kernel.js';
+import type { SpdkMachine } from '../spdk/machine.js';
+import type { Flavor, Variant } from '../spdk/variant.js';
+import { World } from '../sim/world.js';
+import { SpdkMachine as Machine } from '../spdk/machine.js';
+import { loadVariant } from '../spdk/node-loader.js';
+import { ScriptedKernel } from './scripted-kernel.js';
 import {
   capsule, checkRxPdu, connectCapsule, cqe, HOSTNQN, icreqFor, NO_DIGESTS, NQN, PDU, propertySet, splitPdus,
   type ConnectOpts, type Digests, type RxPdu,

@@ -5,12 +5,12 @@
  * succeeds at once, the error queue is empty). Zero-copy notifications are queued per fd with
  * `notify(fd, lo, hi)` and make epoll report EPOLLERR, as Linux does.
  */
-import * as abi from '../../../host/gen/abi.js';
-import { BlockLayer } from '../../../host/kernel/blockdev.js';
-import { MemoryBackend, type MemoryBackendOptions } from '../../../host/kernel/blockdev-backend.js';
-import { IMMEDIATE } from '../../../host/kernel/blockdev-wait.js';
-import type { BlkCompletion, BlkInfo, EpollEventOut, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn, SockExtendedErr } from '../../../host/kernel/host-kernel.js';
-import type { GuestView } from '../../../host/spdk/guest-memory.js';
+import * as abi from '../gen/abi.js';
+import { BlockLayer } from '../kernel/blockdev.js';
+import { MemoryBackend, type MemoryBackendOptions } from '../kernel/blockdev-backend.js';
+import { IMMEDIATE } from '../kernel/blockdev-wait.js';
+import type { BlkCompletion, BlkInfo, EpollEventOut, HostKernel, IfAddr, IoVec, PollFd, RecvMsgResult, SockAddrIn, SockExtendedErr } from '../kernel/host-kernel.js';
+import type { GuestView } from '../spdk/guest-memory.js';
 
 export interface Call {
   fn: string;

@@ -4,7 +4,7 @@
  * builders for the commands the target serves, and a decoder for what the target sends back.
  * Layouts: spec nvmf-tcp-rdma.md §4 (NVMe/TCP 1.0 PDUs, SQE/CQE).
  */
-import { crc32c } from '../blob/bs-harness.js';
+import { crc32c } from './crc32c.js';
 
 export const PDU = {
   IC_REQ: 0x00, IC_RESP: 0x01, H2C_TERM_REQ: 0x02, C2H_TERM_REQ: 0x03, CAPSULE_CMD: 0x04,

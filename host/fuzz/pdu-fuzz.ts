@@ -9,7 +9,7 @@
  * wrong NQN / host NQN and other Connect failures, H2CData for unknown or idle transfer tags and
  * with bad offsets, truncated PDUs, and valid exchanges split across reads.
  */
-import { Prng } from '../../../host/sim/prng.js';
+import { Prng } from '../sim/prng.js';
 import {
   capsule, connectCapsule, connectData, connectSqe, FES, FLAG, h2cData, h2cTermReq, HOSTNQN, icreq, icreqFor,
   identify, le16, le32, NQN, OPC, PDU, propertyGet, readSqe, redigest, SC, sqe, writeSqe, type Digests,
@@ -100,6 +100,8 @@ export function split(r: Prng, b: Uint8Array): Uint8Array[] {
 
 export class PduFuzzer {
   private readonly r: Prng;
+  /** The next boundary splitAtBoundary cuts at: it walks every byte boundary of its PDU in turn. */
+  private boundary = 0;
 
   constructor(seed: number, private readonly shape: TargetShape) {
     this.r = new Prng(seed);
@@ -123,6 +125,10 @@ export class PduFuzzer {
       [4, () => this.badSgl()], [3, () => this.h2cBadTag()], [4, () => this.h2cBadData()],
       [2, () => this.ddgstMismatch()], [2, () => this.termReqFromHost()], [3, () => this.truncated()],
       [2, () => this.badCommand()], [4, () => this.validSplit()], [6, () => this.mutated()],
+      // Issue 15 §6.
+      [2, () => this.pdoBeyondPlen()], [2, () => this.zeroLengthIcd()], [1, () => this.icreqTwiceRaw()],
+      [2, () => this.hlenForType()], [3, () => this.digestsOnFlip()], [3, () => this.splitAtBoundary()],
+      [1, () => this.splitEveryByte()],
     ];
     const total = fams.reduce((s, [w]) => s + w, 0);
     let x = r.int(0, total - 1);
@@ -460,6 +466,109 @@ export class PduFuzzer {
         return { family: 'split-connect', setup: 'ic', dg, input: split(r, input), expect: { kind: 'ok', cid, pdus: 1 }, after: 'hangup' };
       }
     }
+  }
+
+  /** Data follows the header, but PDO points past plen (still within 128). */
+  private pdoBeyondPlen(): FuzzCase {
+    const r = this.r;
+    const dg: Digests = { hdgst: r.chance(0.5), ddgst: r.chance(0.5), hpda: 0 };
+    const b = capsule(writeSqe(1, 0, 1, { icd: true }), bytes(r, r.int(1, 16)), dg);
+    b[3] = r.int(b.length + 1, 128);
+    return this.term('pdo-beyond-plen', 'ic', dg, b, FES.INVALID_HEADER_FIELD, FEI.pdo);
+  }
+
+  /** A CapsuleCmd whose in-capsule data is empty: an SGL of 0 bytes with no data, with only a
+   *  data digest, or an SGL promising data the capsule does not carry. Any well-formed answer,
+   *  and nothing may leak. */
+  private zeroLengthIcd(): FuzzCase {
+    const r = this.r;
+    const dg: Digests = { ...this.dg(), ddgst: r.chance(0.5) };
+    const cid = r.int(0, 0xffff);
+    const setup: Setup = r.chance(0.7) ? 'io' : 'admin';
+    const cmd = writeSqe(cid, 0, 1, { icd: true });
+    le32(cmd, 32, r.chance(0.5) ? 0 : 512);
+    const b = capsule(cmd, undefined, dg);
+    let input = b;
+    if (dg.ddgst && r.chance(0.5)) {
+      // plen counts a data digest over no data.
+      input = new Uint8Array(b.length + 4);
+      input.set(b);
+      input[1] = input[1]! | FLAG.DDGSTF;
+      le32(input, 4, input.length);
+      input[3] = b.length;
+      redigest(input);
+    }
+    return { family: 'icd-zero-length', setup, dg, input: [input], expect: { kind: 'any' }, after: 'hangup' };
+  }
+
+  /** Two ICReqs in one read on a fresh connection: the second is a PDU sequence error. */
+  private icreqTwiceRaw(): FuzzCase {
+    const dg = this.dg();
+    const one = icreqFor(dg);
+    return this.term('icreq-twice', 'raw', dg, concat([one, one]), FES.PDU_SEQUENCE_ERROR);
+  }
+
+  /** Each host PDU type with the header length of another type. */
+  private hlenForType(): FuzzCase {
+    const r = this.r;
+    const dg = this.dg();
+    const which = r.int(0, 2);
+    const b = which === 0 ? capsule(sqe(OPC.KEEP_ALIVE, 1), undefined, dg)
+      : which === 1 ? h2cData({ cccid: 1, ttag: 1, datao: 0, data: new Uint8Array(16) }, dg)
+      : h2cTermReq(FES.INVALID_HEADER_FIELD, new Uint8Array(8));
+    b[2] = pick(r, [8, 24, 72, 128].filter((v) => v !== b[2]));
+    redigest(b);
+    return this.term('hlen-for-type', 'ic', dg, b, FES.INVALID_HEADER_FIELD, FEI.hlen);
+  }
+
+  /** Both digests negotiated, one flipped bit: in the header digest (HDGST error) or in the data
+   *  digest of a write's in-capsule data or H2CData (the command fails, the qpair lives). */
+  private digestsOnFlip(): FuzzCase {
+    const r = this.r;
+    const dg: Digests = { hdgst: true, ddgst: true, hpda: r.chance(0.3) ? r.int(1, 7) : 0 };
+    const cid = r.int(0, 0xffff);
+    const blocks = r.int(1, 4);
+    const data = bytes(r, blocks * this.shape.blockSize);
+    const flip = (b: Uint8Array, at: number): Uint8Array => {
+      b[at] = b[at]! ^ (1 << r.int(0, 7));
+      return b;
+    };
+    switch (r.int(0, 2)) {
+      case 0: {
+        const b = capsule(writeSqe(cid, 0, blocks, { icd: true }), data, dg);
+        return this.term('digests-on-hdgst-flip', 'io', dg, flip(b, 72 + r.int(0, 3)), FES.HDGST_ERROR);
+      }
+      case 1: {
+        const b = capsule(writeSqe(cid, 0, blocks, { icd: true }), data, dg);
+        return { family: 'digests-on-ddgst-flip', setup: 'io', dg, input: [flip(b, b.length - 1 - r.int(0, 3))], expect: { kind: 'status', cid, sct: 0, sc: SC.TRANSIENT_TRANSPORT_ERROR }, after: this.after() };
+      }
+      default: {
+        const h = h2cData({ cccid: cid, ttag: FIRST_TTAG, datao: 0, data }, dg);
+        const input = this.withR2t(capsule(writeSqe(cid, 0, blocks), undefined, dg), flip(h, h.length - 1 - r.int(0, 3)));
+        return { family: 'digests-on-h2c-ddgst-flip', setup: 'io', dg, input, expect: { kind: 'status', cid, sct: 0, sc: SC.TRANSIENT_TRANSPORT_ERROR }, after: this.after() };
+      }
+    }
+  }
+
+  /** A valid in-capsule write cut in two at one byte boundary; successive cases walk every
+   *  boundary of the PDU (the answer must be that of the whole PDU). */
+  private splitAtBoundary(): FuzzCase {
+    const r = this.r;
+    const dg = this.dg();
+    const cid = r.int(0, 0xffff);
+    const b = capsule(writeSqe(cid, r.int(0, 64), 1, { icd: true }), bytes(r, this.shape.blockSize), dg);
+    const at = (this.boundary++ % (b.length - 1)) + 1;
+    return { family: 'split-at-boundary', setup: 'io', dg, input: [b.subarray(0, at), b.subarray(at)], expect: { kind: 'ok', cid, pdus: 1 }, after: 'hangup' };
+  }
+
+  /** A valid READ, or an in-capsule WRITE, delivered one byte per read. */
+  private splitEveryByte(): FuzzCase {
+    const r = this.r;
+    const dg = this.dg();
+    const cid = r.int(0, 0xffff);
+    const b = r.chance(0.5) ? capsule(readSqe(cid, r.int(0, 64), r.int(1, 8)), undefined, dg) : capsule(writeSqe(cid, r.int(0, 64), 1, { icd: true }), bytes(r, this.shape.blockSize), dg);
+    const input = Array.from({ length: b.length }, (_, i) => b.subarray(i, i + 1));
+    return { family: 'split-every-byte', setup: 'io', dg, input, expect: { kind: 'ok', cid, pdus: -1 }, after: 'hangup' };
   }
 
   /** A valid exchange with random damage: flipped bits, overwritten fields, cut or inserted bytes. */

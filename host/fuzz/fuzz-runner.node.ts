@@ -5,18 +5,22 @@
  * qpair gone with every request FREE, no bdev_io or shared buffer held, no controller left over,
  * and (release builds) the heap back to where it was. A crash or ASan report fails the case.
  */
-import { MachineCrashed } from '../../../host/spdk/crash.js';
-import { Prng } from '../../../host/sim/prng.js';
+import { MachineCrashed } from '../spdk/crash.js';
+import { Prng } from '../sim/prng.js';
 import { checkRxPdu, cqe, le16, PDU, redigest, termReq, c2hData, r2t, type RxPdu } from './pdu.js';
 import { PduFuzzer, split, type FuzzCase, type TargetShape } from './pdu-fuzz.js';
-
-/** Where the runner splits H2CData it sends after an R2T (seeded, so runs replay). */
-const fuzzRng = new Prng(0x5eed);
-import { TargetHarness, type Conn, type TargetOpts } from './target-harness.js';
+import { TargetHarness, type Conn, type TargetOpts } from './target-harness.node.js';
 
 export interface FuzzReport {
+  seed: number;
+  flavor: string;
   cases: number;
-  failures: { index: number; family: string; problems: string[] }[];
+  failures: { index: number; family: string; problems: string[]; replay: string }[];
+  /** Connections after which the target's qpairs, requests, buffers, bdev_io and controllers
+   *  were counted back to their idle values. */
+  resourceChecks: number;
+  /** The last case run, for `fuzz --replay`. */
+  last?: { index: number; family: string; setup: string; expect: string; input: string };
   /** Cases per family, and how each ended (the paths that actually fired). */
   families: Record<string, number>;
   outcomes: Record<string, number>;
@@ -40,7 +44,10 @@ export async function runFuzz(seed: number, count: number, opts: TargetOpts = {}
   const shared = h.adminQueue();
   h.settle();
   const heap0 = h.heapInUse();
-  const report: FuzzReport = { cases: 0, failures: [], families: {}, outcomes: {}, termFes: {}, familyMs: {}, heapGrowth: 0, virtualUs: 0 };
+  const flavor = opts.flavor ?? 'release';
+  const report: FuzzReport = { seed, flavor, cases: 0, failures: [], resourceChecks: 0, families: {}, outcomes: {}, termFes: {}, familyMs: {}, heapGrowth: 0, virtualUs: 0 };
+  // Where the runner splits H2CData it sends after an R2T: seeded per run, so a run replays.
+  const rng = new Prng((seed ^ 0x5eed) >>> 0);
   let nextQid = 1;
   for (let i = 0; i < count; i++) {
     const c = fuzz.next();
@@ -51,13 +58,15 @@ export async function runFuzz(seed: number, count: number, opts: TargetOpts = {}
     try {
       const qid = nextQid;
       nextQid = (nextQid % 60) + 1;
-      problems = runCase(h, c, shared.cntlid, qid, shared.c, report);
+      problems = runCase(h, c, shared.cntlid, qid, shared.c, report, rng);
     } catch (err) {
       problems = [err instanceof MachineCrashed ? `CRASH: ${err.message}\n${err.report.cStack.join(' < ')}\n${err.report.asanReport ?? ''}` : `harness: ${err instanceof Error ? err.message : String(err)}`];
     }
     report.familyMs[c.family] = (report.familyMs[c.family] ?? 0) + performance.now() - t0;
+    const input = c.input.map((b) => (b instanceof Uint8Array ? Buffer.from(b).toString('hex') : `[after R2T] ${Buffer.from(b.h2cAfterR2t).toString('hex')}`)).join(' | ');
+    report.last = { index: i, family: c.family, setup: `${c.setup}, digests ${JSON.stringify(c.dg)}, then ${c.after}`, expect: JSON.stringify(c.expect), input };
     if (problems.length > 0) {
-      report.failures.push({ index: i, family: c.family, problems: [...problems, `input: ${c.input.map((b) => (b instanceof Uint8Array ? Buffer.from(b).toString('hex') : `[after R2T] ${Buffer.from(b.h2cAfterR2t).toString('hex')}`)).join(' | ').slice(0, 800)}`, `setup ${c.setup} dg ${JSON.stringify(c.dg)} expect ${JSON.stringify(c.expect)} after ${c.after}`] });
+      report.failures.push({ index: i, family: c.family, replay: `npx spdk-wasm fuzz --replay ${fuzzId(flavor, seed, i)}`, problems: [...problems, `input: ${input.slice(0, 800)}`, `setup ${c.setup} dg ${JSON.stringify(c.dg)} expect ${JSON.stringify(c.expect)} after ${c.after}`] });
       // One failure is enough: later cases would inherit its state.
       break;
     }
@@ -73,7 +82,12 @@ function count(report: FuzzReport, outcome: string): void {
   report.outcomes[outcome] = (report.outcomes[outcome] ?? 0) + 1;
 }
 
-export function runCase(h: TargetHarness, fc: FuzzCase, cntlid: number, qid: number, shared: Conn, report: FuzzReport): string[] {
+/** A case's id: the flavor, the generator's seed and the case's index in that seed's stream. */
+export function fuzzId(flavor: string, seed: number, index: number): string {
+  return `${flavor}/${seed}/${index}`;
+}
+
+export function runCase(h: TargetHarness, fc: FuzzCase, cntlid: number, qid: number, shared: Conn, report: FuzzReport, fuzzRng: Prng): string[] {
   const problems: string[] = [];
   const c = h.connect();
   if (fc.setup !== 'raw') h.icreq(c, fc.dg);
@@ -222,6 +236,7 @@ export function runCase(h: TargetHarness, fc: FuzzCase, cntlid: number, qid: num
   if (live.length !== 1 || live[0] !== shared.tq) problems.push(`${live.length} qpairs live, expected only the shared admin queue`);
   problems.push(...h.leakProblems(shared.tq));
   if (h.ctrlrCount() !== 1) problems.push(`${h.ctrlrCount()} controllers exist, expected only the shared one`);
+  report.resourceChecks++;
   return problems;
 }
 
