@@ -12,6 +12,7 @@
  * failure. Controls (spec §8(a)7): `--zcopy false` and `--restore-link-us` below KATO are clean.
  */
 import * as abi from '../gen/abi.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { SpdkMachine } from '../spdk/machine.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { tcpZcopyDisconnectInfo } from './tcp-zcopy-disconnect.info.js';
@@ -74,6 +75,36 @@ export const tcpZcopyDisconnect: Scenario = {
     ok(target, target.api.spdk_wasm_nvmf_subsystem_add_listener(SUBNQN, TARGET_IP, PORT), 'nvmf_subsystem_add_listener');
     const id = ok(host, host.api.spdk_wasm_nvme_attach(TARGET_IP, PORT, SUBNQN, HOSTNQN, 0, 0, KATO_MS, 0, 0, 0), 'nvme_attach');
     const buf = host.api.spdk_wasm_malloc(QD_MAX * 131072);
+
+    // The mechanism, as the kernel sees it: the TCP_USER_TIMEOUT the target's C set on its
+    // accepted sockets, and whether a zcopy buffer went back to the bdev (spdk_bdev_zcopy_end)
+    // while a live connection's send queue still referenced it (it may still be retransmitted).
+    const tk = target.kernel as Kernel;
+    const accepted: number[] = [];
+    const accept = tk.accept.bind(tk);
+    tk.accept = (fd) => {
+      const r = accept(fd);
+      if (typeof r !== 'number') accepted.push(r.fd);
+      return r;
+    };
+    const userTimeoutMs = (): number => Math.max(-1, ...accepted.map((fd) => tk.getsockopt(fd, abi.IPPROTO_TCP, abi.TCP_USER_TIMEOUT)).filter((v) => v >= 0));
+    let socketUserTimeoutMs = -1;
+    const mallocBuf = target.api.spdk_wasm_bdev_malloc_buf('Malloc0');
+    const lent = new Map<number, [number, number]>();
+    let releasedWhilePinned = 0;
+    let pinnedAtRelease = 0;
+    target.onTrace = (ev, a, b, c) => {
+      if (ev === 'spdk_bdev_zcopy_start') lent.set(a, [mallocBuf + b * BLOCK, c * BLOCK]);
+      else if (ev === 'spdk_bdev_zcopy_end') {
+        const r = lent.get(a);
+        lent.delete(a);
+        const n = r === undefined ? 0 : tk.pinnedBytes(r[0], r[1]);
+        if (n > 0) {
+          releasedWhilePinned++;
+          pinnedAtRelease = Math.max(pinnedAtRelease, n);
+        }
+      }
+    };
 
     const qd = p['queue-depth'] as number;
     const slots: (number | undefined)[] = Array.from({ length: qd }, () => undefined);
@@ -171,7 +202,12 @@ export const tcpZcopyDisconnect: Scenario = {
       const c = targetCounters();
       const delayed = tq === undefined ? 0 : target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 10);
       const hung = reqs.filter((r) => r.state === 'TCP_REQ_COMPLETED' && r.pdu_in_use);
-      const counters: Record<string, number> = { ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout };
+      const k = tb.kernelCounters('target');
+      const counters: Record<string, number> = {
+        ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout,
+        socketUserTimeoutMs, zcopyReleasedWhilePinned: releasedWhilePinned, pinnedBytesAtRelease: pinnedAtRelease,
+        targetAbortsUserTimeout: k['abortsUserTimeout'] ?? 0, targetAborts: k['aborts'] ?? 0,
+      };
       const after = cutAt < 0 ? 0 : (tb.world.now - cutAt) / 1e6;
       if (hung.length > 0 && tq !== undefined && (c.controllers ?? 0) > 0) {
         const qstate = QPAIR_STATES[target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 1)] ?? '?';
@@ -230,6 +266,7 @@ export const tcpZcopyDisconnect: Scenario = {
             if (!c2hInFlight()) return false;
             hostNic.setLink(false);
             cutAt = tb.world.now;
+            socketUserTimeoutMs = userTimeoutMs();
             tb.world.record('world', 'link.down', { dev: 'host' });
             phase = 'observe';
             break;
