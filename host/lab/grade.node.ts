@@ -197,6 +197,7 @@ export function formatReport(rep: CheckReport, verbose: boolean): string {
     return out.join('\n');
   }
   out.push(`FAIL ${rep.lab}: ${rep.failures.length} of ${rep.runs} runs fail (${(rep.wallMs / 1000).toFixed(1)} s).`);
+  if (rep.ignored.length > 0) out.push(`  Your changes to ${rep.ignored.join(', ')} were ignored (not this lab's files): a fix there does not count.`);
   const shown = verbose ? rep.failures : firstPerConfig(rep.failures);
   for (const f of shown) {
     out.push('', `  ${f.config}, seed ${f.seed}${f.flavor === 'asan' ? ' (asan)' : ''}:`);
