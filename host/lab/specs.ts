@@ -114,10 +114,10 @@ const tcpZcopyDisconnect: LabSpec = {
   events: ['target:spdk_bdev_zcopy_start'],
   configs: [
     { name: 'defaults', params: {}, kind: 'bug', seeds: 'all' },
+    { name: 'host back 1 s after the cut (live)', params: { 'restore-link-us': 1_000_000 }, kind: 'live', seeds: 5 },
     { name: 'deep queue, slow link', params: { 'queue-depth': 32, 'latency-us': 500 }, kind: 'bug', seeds: 5 },
     { name: 'long round trip (40 ms)', params: { 'latency-us': 20000 }, kind: 'bug', seeds: 3 },
     { name: 'jumbo frames', params: { mss: 9000 }, kind: 'bug', seeds: 3 },
-    { name: 'host back 1 s after the cut (live)', params: { 'restore-link-us': 1_000_000 }, kind: 'live', seeds: 5 },
     { name: 'host back 1 s after the cut, 40 ms round trip (live)', params: { 'restore-link-us': 1_000_000, 'latency-us': 20000 }, kind: 'live', seeds: 3 },
     { name: 'defaults on asan', params: {}, kind: 'bug', seeds: 3, flavor: 'asan' },
     { name: 'zcopy off (control)', params: { zcopy: false }, kind: 'control', seeds: 2 },

@@ -140,7 +140,9 @@ export const sparseBackingImage: Scenario = {
     // One disk only: with two replicas the blob ids of the two lvstores coincide.
     const noCopy = new Set<string>();
     const insert = { allocations: 0, inserts: 0, stale: 0 };
+    const chained = m.onTrace;
     m.onTrace = (ev, a, b, c, d) => {
+      chained?.(ev, a, b, c, d);
       if (ev === 'bs_allocate_and_copy_cluster') {
         insert.allocations++;
         if (d === 0) noCopy.add(`${a}:${c}`);
