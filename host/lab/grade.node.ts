@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ParamValue, RunResult, Scenario } from '../scenarios/contract.js';
 import { findScenario } from '../scenarios/index.js';
 import { resolveParams } from '../scenarios/params.js';
+import { MachineCrashed } from '../spdk/crash.js';
 import { loadVariantDir } from '../spdk/node-loader.js';
 import type { Flavor, LoadedVariant, Variant } from '../spdk/variant.js';
 import { compileTree, CompileError } from './compile.node.js';
@@ -22,6 +23,8 @@ export interface Failure {
   problems: string[];
   /** The run's evidence lines (all of them; the text report shortens them unless --verbose). */
   evidence: string[];
+  /** Where the host saw a run stop with an error (printed with --verbose only). */
+  stack?: string[];
   replay: string;
 }
 
@@ -104,10 +107,13 @@ export async function runLab(scenario: Scenario, spec: LabSpec, v: LoadedVariant
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const first = e.message.split('\n')[0]!;
+    // A crash of the C: its report (the ASan report in full), not the host's stack.
+    const crash = err instanceof MachineCrashed ? err.report : undefined;
+    const lines = crash === undefined ? [first] : [first, `C stack: ${crash.cStack.slice(0, 12).join(' <- ')}`, ...(crash.asanReport ?? '').split('\n').filter((l) => l !== '')];
     const r: RunResult = {
       scenario: scenario.id, variant, flavor: v.flavor, seed, params, verdict: 'reproduced', reproduced: true, oracle: 'crash',
       summary: `the run stopped with an error: ${first}`,
-      evidence: { lines: [first, ...(e.stack ?? '').split('\n').slice(1).map((l) => l.trim())] },
+      evidence: { lines, stack: (e.stack ?? '').split('\n').slice(1).map((l) => l.trim()) },
       counters: {}, simulatedUs: 0, wallMs: 0, traceHash: '', traceEvents: 0, build: v.buildId, replay: '',
     };
     return { r, events };
@@ -157,7 +163,8 @@ export async function check(root: string, id: string, side: StudentSide, opts: C
       const problems = spec.problems({ r, events, config: c });
       if (problems.length > 0) {
         failed++;
-        report.failures.push({ config: c.name, seed, flavor, problems, evidence: evidenceLines(r), replay: labCommand(id, seed, c.params, flavor) });
+        const stack = Array.isArray(r.evidence['stack']) ? (r.evidence['stack'] as unknown[]).map(String) : undefined;
+        report.failures.push({ config: c.name, seed, flavor, problems, evidence: evidenceLines(r), ...(stack !== undefined ? { stack } : {}), replay: labCommand(id, seed, c.params, flavor) });
       } else if (spec.cost !== undefined && reference !== undefined) {
         mine += spec.cost.of(r);
         ref += spec.cost.of((await runLab(scenario, spec, reference.v, reference.variant, seed, params)).r);
@@ -205,6 +212,7 @@ export function formatReport(rep: CheckReport, verbose: boolean): string {
     const ev = verbose ? f.evidence : f.evidence.slice(0, 8);
     for (const l of ev) out.push(`      ${l}`);
     if (!verbose && f.evidence.length > 8) out.push(`      ... ${f.evidence.length - 8} more lines (--verbose)`);
+    if (verbose && f.stack !== undefined) out.push('      host stack:', ...f.stack.map((l) => `        ${l}`));
     out.push(`    replay: ${f.replay}`);
   }
   if (shown.length < rep.failures.length) out.push('', `  ... and ${rep.failures.length - shown.length} more failing runs (--verbose shows every one)`);
