@@ -67,8 +67,9 @@ async function runOne(id: string, seed: number, raw: Record<string, string>, fla
   const mine = await runLab(scenario, spec, await loadVariantDir(c.dir, 'unpatched', flavorRaw), 'unpatched', seed, params);
   const ref = await referenceBuild(root, id);
   const theirs = await runLab(scenario, spec, ref.v, ref.variant, seed, params);
-  console.log(`left: your build (build/lab/${id}); right: the reference fix (build/lab/${id}-reference)\n`);
-  console.log(sideBySide([{ ...mine.r, variant: 'unpatched' }, theirs.r]));
+  console.log(`left (unpatched): your build, build/lab/${id}; right (patched): the reference fix, build/lab/${id}-reference\n`);
+  // Columns are named by variant: yours is built as the unpatched one, the reference as patched.
+  console.log(sideBySide([{ ...mine.r, variant: 'unpatched' }, { ...theirs.r, variant: 'patched' }]));
   const problems = spec.problems({ r: mine.r, events: mine.events, config: { name: 'this run', params: raw, kind: 'bug', seeds: 1 } });
   if (problems.length > 0) console.log(`\nthe lab's checks on your run:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   console.log(`\nreplay: ${labCommand(id, seed, raw, flavorRaw)}`);
