@@ -166,6 +166,8 @@ main(process.argv.slice(2)).then(
       console.error(`FAIL: ${err.message}\n${err.log}`);
       process.exit(1);
     }
-    throw err;
+    // No git checkout, a patch that does not apply, ...: one line, not a stack.
+    console.error(`lab: error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(3);
   },
 );
