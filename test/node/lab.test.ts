@@ -54,6 +54,13 @@ describe('npm run lab', () => {
     expect(r.stderr).toMatch(/hint needs a number in 1\.\.4, got "9"/);
   });
 
+  it('a patch that cannot be read is one error line, not a stack', () => {
+    const r = lab('check', 'zcopy-threshold', '--patch', 'test/labs/no-such.patch');
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^lab: error: .*no-such\.patch/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('parts names the four parts and the files the student may change', () => {
     const r = lab('parts', 'sparse-backing-image');
     expect(r.status).toBe(0);
