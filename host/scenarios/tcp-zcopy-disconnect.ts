@@ -269,6 +269,7 @@ export const tcpZcopyDisconnect: Scenario = {
           }
           case 'load':
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               return completed >= (p['reads-before-cut'] as number);
             }, until);
@@ -278,6 +279,7 @@ export const tcpZcopyDisconnect: Scenario = {
           case 'cut':
             // Down while a C2HData is handed to the socket and not yet acknowledged.
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               return c2hInFlight();
             }, until);
@@ -295,6 +297,7 @@ export const tcpZcopyDisconnect: Scenario = {
             const horizon = cutAt + Math.max(2 * KATO_MS, ackTimeout) * 1000 + 1_000_000;
             const wantRestore = restore > 0 && restoredAt < 0;
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               noteRelease();
               return wantRestore && tb.world.now >= cutAt + restore;
@@ -313,6 +316,7 @@ export const tcpZcopyDisconnect: Scenario = {
           case 'long': {
             const end = cutAt + 940_000_000;
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               noteRelease();
               return releasedAt >= 0;
             }, Math.min(until, end));
@@ -327,7 +331,8 @@ export const tcpZcopyDisconnect: Scenario = {
     };
 
     const result = (): RunResult => finishRun(tb, tcpZcopyDisconnect, (crash) => {
-      if (crash !== undefined) return crash;
+      // What the host saw before the crash still counts (a buffer released while pinned).
+      if (crash !== undefined) return { ...crash, counters: { ...crash.counters, zcopyReleasedWhilePinned: releasedWhilePinned, pinnedBytesAtRelease: pinnedAtRelease } };
       const j = observed ?? judge();
       if (phase === 'done' && p['long-run'] && observed?.verdict === 'reproduced') {
         const final = judge();
