@@ -93,7 +93,7 @@ export async function runLab(scenario: Scenario, spec: LabSpec, v: LoadedVariant
   const wanted = new Set(spec.events);
   const opts = { variant, flavor: v.flavor, seed, params, load: async () => v };
   try {
-    const session = await scenario.start(opts);
+    const session = await withTimeout(scenario.start(opts), START_TIMEOUT_MS, `setting the run up did not finish within ${START_TIMEOUT_MS / 1000} s`);
     const stop = wanted.size === 0 ? () => {} : session.world.trace.subscribe((e) => {
       const k = `${e.m}:${e.ev}`;
       if (wanted.has(k)) events.set(k, (events.get(k) ?? 0) + 1);
@@ -118,6 +118,17 @@ export async function runLab(scenario: Scenario, spec: LabSpec, v: LoadedVariant
     };
     return { r, events };
   }
+}
+
+/** A run's set-up (loading the module, booting the machines) never waits longer than this. */
+const START_TIMEOUT_MS = 120_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 const evidenceLines = (r: RunResult): string[] => (Array.isArray(r.evidence['lines']) ? (r.evidence['lines'] as unknown[]).map(String) : []);
