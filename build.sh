@@ -4,11 +4,28 @@
 #   the unpatched tree (wasm/) and the patched tree (wasm/ + spdk-patches/series),
 #   every variant {unpatched,patched} x {release,asan} under build/wasm/, and the TypeScript (dist/).
 #
-# SPDK_WASM_TREES=unpatched builds only wasm/ as it is (the labs use this: a tree holding your own
-# fix no longer takes the reference patches).
+# The replays always build HEAD's version of a lab's files (docs/labs/student-files.txt) when the
+# work tree changed them: that is a student's fix in progress, which `npm run lab -- check` builds on
+# its own (host/lab/build.node.ts), so it never stops spdk-patches/ from applying here.
+# SPDK_WASM_SOURCES=worktree builds wasm/ exactly as it is (to develop those files themselves).
+# SPDK_WASM_TREES=unpatched builds only the unpatched tree.
+# `bash build.sh --print-flags` prints the emcc flags (the lab builder reads them from here).
 set -euo pipefail
 cd "$(dirname "$0")"
 trees=${SPDK_WASM_TREES:-unpatched patched}
+
+# --- emcc flags (compile and link) -----------------------------------------------------------------
+cflags=(-Iwasm/include -Iwasm/port -Wall -Werror=implicit-function-declaration -mbulk-memory)
+ldflags=(-sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker -sEXPORT_NAME=createSpdkModule
+  -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 --no-entry
+  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=_malloc,_free)
+common=("${cflags[@]}" "${ldflags[@]}")
+release=(-O2 --profiling-funcs)
+asan=(-O1 -g2 -fsanitize=address -sINITIAL_MEMORY=67108864)
+if [ "${1:-}" = --print-flags ]; then
+  printf 'cflags %s\nldflags %s\nrelease %s\nasan %s\n' "${cflags[*]}" "${ldflags[*]}" "${release[*]}" "${asan[*]}"
+  exit 0
+fi
 export NODE_PATH=/usr/share/nodejs
 say() { printf 'build: %s\n' "$*" >&2; }
 die() { printf 'build: error: %s\n' "$*" >&2; exit 1; }
@@ -48,10 +65,23 @@ if [ "$(cat build/abi.stamp 2>/dev/null)" != "$abi_key" ] || [ ! -f host/gen/abi
 fi
 
 # --- source trees: unpatched = wasm/, patched = wasm/ + series ------------------------------------
-src_key=$(hash_of wasm spdk-patches)
+rm -rf build/src.next && mkdir -p build/src.next && cp -r wasm build/src.next/
+if [ "${SPDK_WASM_SOURCES:-}" != worktree ] && git rev-parse --verify -q HEAD >/dev/null 2>&1; then
+  declare -A lab_seen=()
+  while read -r lab path; do
+    case "$lab" in ''|'#'*) continue ;; esac
+    file=${path%%#*}
+    [ -z "${lab_seen[$file]:-}" ] || continue
+    lab_seen[$file]=1
+    git diff --quiet HEAD -- "$file" 2>/dev/null && continue
+    if git cat-file -e "HEAD:$file" 2>/dev/null; then git show "HEAD:$file" > "build/src.next/$file"; else rm -f "build/src.next/$file"; fi
+    say "$file differs from HEAD (a lab fix?): the replays build HEAD's version; 'npm run lab -- check $lab' builds yours"
+  done < docs/labs/student-files.txt
+fi
+src_key=$(hash_of build/src.next spdk-patches)
 if [ "$(cat build/src.stamp 2>/dev/null)" != "$src_key $trees" ]; then
   rm -rf build/src
-  for tree in $trees; do mkdir -p "build/src/$tree" && cp -r wasm "build/src/$tree/"; done
+  for tree in $trees; do mkdir -p "build/src/$tree" && cp -r build/src.next/wasm "build/src/$tree/"; done
   if [ -d build/src/patched ]; then
     while read -r p; do
       case "$p" in ''|'#'*) continue ;; esac
@@ -66,14 +96,6 @@ if [ "$(cat build/src.stamp 2>/dev/null)" != "$src_key $trees" ]; then
 fi
 
 # --- compile every variant ------------------------------------------------------------------------
-common=(-Iwasm/include -Iwasm/port -Wall -Werror=implicit-function-declaration
-  -sMODULARIZE -sEXPORT_ES6 -sENVIRONMENT=web,worker -sEXPORT_NAME=createSpdkModule
-  -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 --no-entry
-  -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=_malloc,_free
-  -mbulk-memory)
-release=(-O2 --profiling-funcs)
-asan=(-O1 -g2 -fsanitize=address -sINITIAL_MEMORY=67108864)
-
 compile() { # tree flavor
   local tree=$1 flavor=$2 out="build/wasm/$1-$2" flags key
   if [ "$flavor" = release ]; then flags=("${release[@]}"); else flags=("${asan[@]}"); fi

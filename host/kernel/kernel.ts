@@ -148,6 +148,14 @@ export class Kernel implements HostKernel, Touchable {
   }
 
   /** Flat numeric counters (kernel totals and per-NIC), for run reports. */
+  /** Bytes of guest memory [addr, addr + len) the send queues of live connections still
+   *  reference: a buffer the application reuses while this is non-zero may still go on the wire. */
+  pinnedBytes(addr: number, len: number): number {
+    let n = 0;
+    for (const s of this.tcp.connections()) if (!s.done) n += s.sb.refBytes(addr, len);
+    return n;
+  }
+
   counters(): Record<string, number> {
     const st = this.stats();
     const out: Record<string, number> = { ...st.totals, sockets: st.sockets.length };

@@ -78,6 +78,18 @@ export class SendBuffer {
     return out;
   }
 
+  /** Bytes of guest memory [addr, addr + len) that unacknowledged chunks still reference (the
+   *  pages a MSG_ZEROCOPY send pins until its data is acknowledged or the socket dies). */
+  refBytes(addr: number, len: number): number {
+    let n = 0;
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      if (c.data !== undefined) continue;
+      n += Math.max(0, Math.min(c.addr + c.len, addr + len) - Math.max(c.addr, addr));
+    }
+    return n;
+  }
+
   /** Forgets chunks that end at or before `off` (acknowledged). */
   release(off: number): void {
     while (this.head < this.chunks.length) {

@@ -7,6 +7,7 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'write-zero', kind: 'bool', default: false, help: 'IdleTimeoutCopy writeZero: true writes zero chunks too (the old workaround: correct, not sparse)' },
   { name: 'unmap', kind: 'bool', default: false, help: 'the AIO disk supports unmap (bdev_aio with fallocate): deleted lvols leave zeroes' },
   { name: 'replicas', kind: 'int', default: 1, min: 1, max: 2, help: '2: RAID1 of two replica heads on two disks with different stale bytes (#10135)' },
+  { name: 'parent', kind: 'enum', default: 'none', choices: ['none', 'empty-snapshot'], help: 'none: the temp head has no parent (Longhorn); empty-snapshot: it is a thin clone of an empty snapshot (a parent whose range reads zeroes)' },
   { name: 'latency-us', kind: 'int', default: 10, min: 0, max: 100_000, help: 'host disk latency per command (virtual µs)' },
   ...swarmParams(4),
 ];

@@ -119,6 +119,7 @@ export const sparseBackingImage: Scenario = {
     const dirtyClusterCount = imageClusters + 2;
     const diskBytes = (imageClusters + 4) * MiB;
 
+    const parent = p['parent'] as string;
     const disks: Disk[] = [];
     for (let i = 0; i < replicas; i++) {
       const path = `/dev/sd${String.fromCharCode(97 + i)}`;
@@ -136,6 +137,22 @@ export const sparseBackingImage: Scenario = {
         return (imageSha ??= sha512Hex(image.bytes));
       },
       disks: [],
+    };
+    // The mechanism, as the disk sees it: a cluster allocated with nothing to copy (can_copy 0)
+    // must read zeros on the disk when it is inserted into the blob, before the user's write.
+    // One disk only: with two replicas the blob ids of the two lvstores coincide.
+    const noCopy = new Set<string>();
+    const insert = { allocations: 0, inserts: 0, stale: 0 };
+    const chained = m.onTrace;
+    m.onTrace = (ev, a, b, c, d) => {
+      chained?.(ev, a, b, c, d);
+      if (ev === 'bs_allocate_and_copy_cluster') {
+        insert.allocations++;
+        if (d === 0) noCopy.add(`${a}:${c}`);
+      } else if (ev === 'blob_insert_cluster') {
+        insert.inserts++;
+        if (replicas === 1 && noCopy.delete(`${a}:${c}`) && disks[0]!.backend.bytes.subarray(c * MiB, (c + 1) * MiB).some((x) => x !== 0)) insert.stale++;
+      }
     };
     const lvsUUID = uuidFrom(rng);
     const topDevice = { path: '' };
@@ -167,6 +184,8 @@ export const sparseBackingImage: Scenario = {
         const members: BlockBackend[] = [];
         for (const d of disks) {
           const lvol = yield* client.createLvol(d.lvs, name, imageClusters * MiB, true);
+          // A head over an empty snapshot: its back device is a blob whose range reads zeroes.
+          if (parent === 'empty-snapshot') yield* client.snapshotLvol(lvol, `${name}-base`);
           const blob = client.lvolBlob(lvol);
           const backend = blobBackend(blk, world, m, blob, d.ch, imageClusters * MiB);
           d.head = { lvol, blob, backend };
@@ -282,6 +301,9 @@ export const sparseBackingImage: Scenario = {
         zeroChunks: image.chunks - image.dataChunks,
         clustersTotal: imageClusters,
         clustersWithData: image.clustersWithData,
+        clusterAllocations: insert.allocations,
+        clusterInserts: insert.inserts,
+        insertedHoldingStale: replicas === 1 ? insert.stale : -1,
         expectedAllocated,
         chunksWritten: observed.prepared?.copy.writes ?? 0,
         chunksSkipped: observed.prepared?.copy.seeks ?? 0,

@@ -5,13 +5,15 @@
  * pdu_in_use for a write callback that only the kernel can give: with `ack_timeout` 0 (unpatched)
  * they, the qpair and the controller stay until tcp_retries2 gives up (~924 s); with `ack_timeout`
  * set (patched: TCP_USER_TIMEOUT, SPDK 79606bee4c) the socket fails with ETIMEDOUT within it and
- * everything is released. The fix is configuration, selected by the variant (decision 2).
+ * everything is released. The fix is configuration, selected by the variant (docs/architecture.md:
+ * a fix upstream made in configuration is selected by the variant, the C is the same).
  *
  * The verdict is read from the target's states after 2 x KATO (introspection exports): requests
  * still COMPLETED with pdu_in_use and the qpair and controller still existing is the liveness
  * failure. Controls (spec §8(a)7): `--zcopy false` and `--restore-link-us` below KATO are clean.
  */
 import * as abi from '../gen/abi.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { SpdkMachine } from '../spdk/machine.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { tcpZcopyDisconnectInfo } from './tcp-zcopy-disconnect.info.js';
@@ -30,6 +32,20 @@ const QD_MAX = 32;
 /** spdk_wasm_nvme_ctrlr_field(id, 0): attach states. */
 const READY = 2;
 const FAILED = 4;
+/** The parts of range `r` ([address, length]) that none of `others` covers. */
+function uncovered(r: [number, number], others: [number, number][]): [number, number][] {
+  let parts: [number, number][] = [r];
+  for (const [oa, ol] of others) {
+    parts = parts.flatMap(([a, l]): [number, number][] => {
+      const lo = Math.max(a, oa);
+      const hi = Math.min(a + l, oa + ol);
+      if (lo >= hi) return [[a, l]];
+      return [[a, lo - a], [hi, a + l - hi]].filter(([, x]) => x! > 0) as [number, number][];
+    });
+  }
+  return parts;
+}
+
 /** Request states and fields (spdk_wasm_nvmf_tcp_req_field). */
 const TCP_REQUEST_STATE_FREE = 0;
 const TCP_REQUEST_STATE_TRANSFERRING_CONTROLLER_TO_HOST = 13;
@@ -64,7 +80,7 @@ export const tcpZcopyDisconnect: Scenario = {
     const host = tb.machine('host');
     const target = tb.machine('target');
     const rng = tb.world.rng;
-    // Decision 2: the upstream fix is configuration, selected by the variant's name only here.
+    // The upstream fix is configuration (docs/architecture.md), selected by the variant's name only here.
     const ackTimeout = opts.variant === 'patched' ? p['ack-timeout-ms'] as number : 0;
     const ok = (m: SpdkMachine, rc: number, what: string): number => {
       if (rc < 0) throw new Error(`${m.name}: ${what} failed with errno ${-rc}`);
@@ -78,6 +94,39 @@ export const tcpZcopyDisconnect: Scenario = {
     ok(target, target.api.spdk_wasm_nvmf_subsystem_add_listener(SUBNQN, TARGET_IP, PORT), 'nvmf_subsystem_add_listener');
     const id = ok(host, host.api.spdk_wasm_nvme_attach(TARGET_IP, PORT, SUBNQN, HOSTNQN, 0, 0, KATO_MS, 0, 0, 0), 'nvme_attach');
     const buf = host.api.spdk_wasm_malloc(QD_MAX * 131072);
+
+    // The mechanism, as the kernel sees it: the TCP_USER_TIMEOUT the target's C set on its
+    // accepted sockets, and whether a zcopy buffer went back to the bdev (spdk_bdev_zcopy_end)
+    // while a live connection's send queue still referenced it (it may still be retransmitted).
+    const tk = target.kernel as Kernel;
+    const accepted: number[] = [];
+    const accept = tk.accept.bind(tk);
+    tk.accept = (fd) => {
+      const r = accept(fd);
+      if (typeof r !== 'number') accepted.push(r.fd);
+      return r;
+    };
+    const userTimeoutMs = (): number => Math.max(-1, ...accepted.map((fd) => tk.getsockopt(fd, abi.IPPROTO_TCP, abi.TCP_USER_TIMEOUT)).filter((v) => v >= 0));
+    let socketUserTimeoutMs = -1;
+    const mallocBuf = target.api.spdk_wasm_bdev_malloc_buf('Malloc0');
+    const lent = new Map<number, [number, number]>();
+    let releasedWhilePinned = 0;
+    let pinnedAtRelease = 0;
+    const chained = target.onTrace;
+    target.onTrace = (ev, a, b, c, d) => {
+      chained?.(ev, a, b, c, d);
+      if (ev === 'spdk_bdev_zcopy_start') lent.set(a, [mallocBuf + b * BLOCK, c * BLOCK]);
+      else if (ev === 'spdk_bdev_zcopy_end') {
+        const r = lent.get(a);
+        lent.delete(a);
+        // Another READ still lent the same blocks may be what the kernel holds: not counted.
+        const n = r === undefined ? 0 : uncovered(r, [...lent.values()]).reduce((sum, [at, len]) => sum + tk.pinnedBytes(at, len), 0);
+        if (n > 0) {
+          releasedWhilePinned++;
+          pinnedAtRelease = Math.max(pinnedAtRelease, n);
+        }
+      }
+    };
 
     const qd = p['queue-depth'] as number;
     const slots: (number | undefined)[] = Array.from({ length: qd }, () => undefined);
@@ -177,8 +226,13 @@ export const tcpZcopyDisconnect: Scenario = {
       const c = targetCounters();
       const delayed = tq === undefined ? 0 : target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 10);
       const hung = reqs.filter((r) => r.state === 'TCP_REQ_COMPLETED' && r.pdu_in_use);
-      const counters: Record<string, number> = { ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout,
-        ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}) };
+      const k = tb.kernelCounters('target');
+      const counters: Record<string, number> = {
+        ...c, readsCompleted: completed, readsFailed: failed, stuckRequests: hung.length, cutAtUs: cutAt, releasedAtUs: releasedAt, ackTimeoutMs: ackTimeout,
+        socketUserTimeoutMs, zcopyReleasedWhilePinned: releasedWhilePinned, pinnedBytesAtRelease: pinnedAtRelease,
+        targetAbortsUserTimeout: k['abortsUserTimeout'] ?? 0, targetAborts: k['aborts'] ?? 0,
+        ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}),
+      };
       const after = cutAt < 0 ? 0 : (tb.world.now - cutAt) / 1e6;
       if (hung.length > 0 && tq !== undefined && (c.controllers ?? 0) > 0) {
         const qstate = QPAIR_STATES[target.api.spdk_wasm_nvmf_tcp_qpair_field(tq as never, 1)] ?? '?';
@@ -227,6 +281,7 @@ export const tcpZcopyDisconnect: Scenario = {
             const loaded = (): boolean => completed >= (p['reads-before-cut'] as number) && (swarm === undefined || swarm.stopped);
             const limit = swarm !== undefined ? swarm.liveFromUs + LIVENESS_US : Infinity;
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               return loaded();
             }, Math.min(until, limit));
@@ -244,12 +299,14 @@ export const tcpZcopyDisconnect: Scenario = {
           case 'cut':
             // Down while a C2HData is handed to the socket and not yet acknowledged.
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               return c2hInFlight();
             }, until);
             if (!c2hInFlight()) return false;
             hostNic.setLink(false);
             cutAt = tb.world.now;
+            socketUserTimeoutMs = userTimeoutMs();
             tb.world.record('world', 'link.down', { dev: 'host' });
             phase = 'observe';
             break;
@@ -260,6 +317,7 @@ export const tcpZcopyDisconnect: Scenario = {
             const horizon = cutAt + Math.max(2 * KATO_MS, ackTimeout) * 1000 + 1_000_000;
             const wantRestore = restore > 0 && restoredAt < 0;
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               pump();
               noteRelease();
               return wantRestore && tb.world.now >= cutAt + restore;
@@ -278,6 +336,7 @@ export const tcpZcopyDisconnect: Scenario = {
           case 'long': {
             const end = cutAt + 940_000_000;
             tb.runUntil(() => {
+              if (tb.crashed() !== undefined) return true;
               noteRelease();
               return releasedAt >= 0;
             }, Math.min(until, end));
@@ -292,7 +351,8 @@ export const tcpZcopyDisconnect: Scenario = {
     };
 
     const result = (): RunResult => finishRun(tb, tcpZcopyDisconnect, (crash) => {
-      if (crash !== undefined) return crash;
+      // What the host saw before the crash still counts (a buffer released while pinned).
+      if (crash !== undefined) return { ...crash, counters: { ...crash.counters, zcopyReleasedWhilePinned: releasedWhilePinned, pinnedBytesAtRelease: pinnedAtRelease } };
       const j = observed ?? judge();
       if (phase === 'done' && p['long-run'] && observed?.verdict === 'reproduced') {
         const final = judge();

@@ -142,6 +142,8 @@ export const zcopyThreshold: Scenario = {
         notificationsRead: watch.notifications,
         prematureCompletions: premature.length,
         mismatchedWrites: bad.length,
+        // Writes carried by a MSG_ZEROCOPY call and a copy call both: the bug's precondition.
+        mixedWrites: Array.from({ length: ioCount }, (_, a) => watch.chunksOf(a * ioSize, (a + 1) * ioSize)).filter((cs) => cs.some((c) => c.zc) && cs.some((c) => !c.zc)).length,
         ...tb.kernelCounters('host'),
         ...(swarm !== undefined ? swarmCounters(swarm, tb.links) : {}),
       };

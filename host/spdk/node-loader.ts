@@ -28,8 +28,12 @@ export function loadVariant(variant: Variant, flavor: Flavor = 'release'): Promi
   return p;
 }
 
-async function load(variant: Variant, flavor: Flavor): Promise<LoadedVariant> {
-  const dir = join(packageRoot(), variantDir(variant, flavor));
+function load(variant: Variant, flavor: Flavor): Promise<LoadedVariant> {
+  return loadVariantDir(join(packageRoot(), variantDir(variant, flavor)), variant, flavor);
+}
+
+/** Loads a build's spdk.wasm + spdk.mjs from `dir` (build/wasm/<variant>-<flavor>, or a lab's build). */
+export async function loadVariantDir(dir: string, variant: Variant, flavor: Flavor): Promise<LoadedVariant> {
   const wasmPath = join(dir, 'spdk.wasm');
   if (!existsSync(wasmPath)) {
     throw new Error(`spdk-wasm: variant ${variant}-${flavor} is not built (${wasmPath} missing); run: npm run build`);
