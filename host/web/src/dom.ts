@@ -47,3 +47,16 @@ export function panel(title: string, id: string, ...children: Child[]): HTMLElem
 export function hex2(b: number): string {
   return b.toString(16).padStart(2, '0');
 }
+
+/** Brings an element into view and marks it for a moment (the verdict's "jump to the evidence"). */
+export function flash(el: Element | null): void {
+  if (el === null) return;
+  el.scrollIntoView({ block: 'center' });
+  el.classList.remove('flash');
+  void (el as HTMLElement).offsetWidth;
+  el.classList.add('flash');
+  if (el instanceof HTMLElement) {
+    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    el.focus({ preventScroll: true });
+  }
+}

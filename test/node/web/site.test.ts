@@ -108,7 +108,7 @@ describe.skipIf(chrome.path === undefined)(suite, () => {
     expect(Number(await page.textContent('[data-counter="prematureCompletions"]'))).toBeGreaterThan(0);
     expect(await page.locator('#requests tr.premature').count()).toBeGreaterThan(0);
     expect(await page.textContent('#hex')).toMatch(/received by target/);
-    expect(await page.locator('#hex .byte.diff').count()).toBeGreaterThan(0);
+    expect(await page.locator('#hex .byte.corrupted').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'zcopy-threshold-unpatched.png'), fullPage: true });
 
     await page.selectOption('#ctl-variant', 'patched');
