@@ -7,7 +7,7 @@ import type { ParamSpec, ParamValue } from '../../scenarios/contract.js';
 import { parseSeed, resolveParams } from '../../scenarios/params.js';
 import { FLAVORS, VARIANTS, type Flavor, type Variant } from '../../spdk/variant.js';
 import { h } from './dom.js';
-import { GLOSSARY, term, termKey } from './glossary.js';
+import { explained, GLOSSARY, term, termKey } from './glossary.js';
 import { icon } from './icons.js';
 import { CRASH_KINDS, SPEEDS, type CrashKind, type PageState, type Speed } from './url-state.js';
 
@@ -98,8 +98,8 @@ export class Controls {
     const range = p.kind === 'int' ? ` (${p.min ?? ''}..${p.max ?? ''})` : '';
     // The knob's own help, and the glossary's word for it when the name is jargon (mss, tso, ...).
     const key = termKey(p.name);
-    input.setAttribute('title', `${p.help}${range}`);
-    return h('label', {}, key !== undefined && GLOSSARY[key] !== undefined ? term(key, p.name) : p.name, ' ', input);
+    const help = `${p.help}${range}${key !== undefined ? `. ${GLOSSARY[key]!}` : ''}`;
+    return h('label', {}, explained(p.name, help, key ?? p.name), ' ', input);
   }
 
   /** The world's machines, once it exists: the crash control offers exactly these. */

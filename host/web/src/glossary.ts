@@ -80,8 +80,13 @@ export function termKey(word: string): string | undefined {
 export function term(word: string, text: string = word): HTMLElement {
   const key = termKey(word);
   if (key === undefined) throw new Error(`glossary: no entry for "${word}"`);
-  return h('span', { class: 'term', tabindex: 0, 'data-term': key },
-    text, h('span', { class: 'tip', role: 'tooltip' }, GLOSSARY[key]!));
+  return explained(text, GLOSSARY[key]!, key);
+}
+
+/** Text with an explanation of its own (a knob's help), shown like a glossary term. */
+export function explained(text: string, explanation: string, key?: string): HTMLElement {
+  return h('span', { class: 'term', tabindex: 0, 'data-term': key ?? text },
+    text, h('span', { class: 'tip', role: 'tooltip' }, explanation));
 }
 
 /** The whole glossary as a definition list, for the foot of a page. */

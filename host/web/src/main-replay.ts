@@ -8,7 +8,7 @@
 import { formatUs } from '../../report.js';
 import type { WorldClient } from './client.js';
 import { Controls } from './controls.js';
-import { fill, h } from './dom.js';
+import { fill, focusableScrollers, h } from './dom.js';
 import { glossaryList, term } from './glossary.js';
 import type { StepBatch, StepRequest, WorldInfo } from './protocol.js';
 import { viewFor } from './replays/views.js';
@@ -64,7 +64,9 @@ function makeControls(): Controls {
 
 /** The link of the frame shown: its virtual time, unless a crash fixed it to the crash's moment. */
 function syncUrl(): void {
-  if (state.crash === undefined) state = { ...state, at: probe.now };
+  // A world not yet stepped is the run's start, whatever its first instant.
+  const fresh = probe.status === 'ready' || probe.status === 'loading';
+  if (state.crash === undefined) state = { ...state, at: fresh ? 0 : probe.now };
   const search = toSearch(state);
   history.replaceState(null, '', search);
   document.getElementById('share')?.setAttribute('href', search);
@@ -158,7 +160,10 @@ async function newWorld(s: PageState, first?: FirstWorld): Promise<void> {
     if (!batch.finished && s.at > batch.now) batch = await step({ kind: 'time', sliceUs: s.at - batch.now }, gen);
     if (batch !== undefined && !batch.finished && s.crash !== undefined) await injectAndShow(s.crash.machine, s.crash.kind, gen);
     if (gen !== generation) return;
-    if (probe.status === 'ready' && s.at > 0) setStatus('paused');
+    if (probe.status === 'ready' && s.at > 0) {
+      setStatus('paused');
+      syncUrl();
+    }
     if (measured) {
       const at = info.at;
       Object.assign(probe.marks, { workerLoaded: pageTime(at.workerLoaded), startBegan: pageTime(at.startBegan), startEnded: pageTime(at.startEnded), firstStep: firstAt });
@@ -187,6 +192,7 @@ function show(batch: StepBatch, gen: number): StepBatch | undefined {
   totalSkipped += batch.skipped;
   probe.now = batch.now;
   view?.update(batch);
+  focusableScrollers(viewsRoot);
   controls.now(batch.now);
   statusLine.textContent = `virtual time ${formatUs(batch.now)} · ${batch.totalEvents.toLocaleString('en-US')} trace events (${totalSkipped.toLocaleString('en-US')} poll-loop events not drawn) · build ${probe.info?.build ?? '?'} · last step ${batch.wallMs.toFixed(1)} ms`;
   if (batch.finished) {

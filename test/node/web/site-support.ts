@@ -44,7 +44,10 @@ export async function startSite(): Promise<Site> {
 
 /** A page that records console errors and uncaught exceptions. */
 export async function openPage(site: Site, path: string, viewport: { width: number; height: number } = { width: 1360, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
-  const page = await site.browser.newPage({ viewport });
+  // A context of its own (axe-core needs one), closed with the page.
+  const context = await site.browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on('close', () => void context.close());
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());

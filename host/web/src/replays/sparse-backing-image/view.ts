@@ -1,6 +1,7 @@
 /** The sparse-backing-image page: checksums, page cache, cluster map, counters and what happened. */
 import { formatUs } from '../../../../report.js';
 import { flash, h, panel } from '../../dom.js';
+import { term } from '../../glossary.js';
 import { CountersView } from '../../views/counters.js';
 import type { ReplayViewFactory } from '../view.js';
 import { PageCacheView } from './cache.js';
@@ -20,10 +21,10 @@ export const sparseBackingImageView: ReplayViewFactory = (root) => {
   let logged = 0;
 
   root.append(
-    panel('SHA-512 checksums', 'checksums-panel', phase, checksums.el),
+    panel(h('span', {}, term('SHA-512'), ' checksums'), 'checksums-panel', phase, checksums.el),
     panel('Counters', 'counters-panel', counters.el),
-    panel('Cluster map of the image lvol', 'clusters-panel', clusters.el),
-    panel('Host page cache of the exposed temp head', 'cache-panel', cache.el),
+    panel(h('span', {}, term('cluster', 'Cluster'), ' map of the image ', term('lvol'), ' (', term('backing image'), ' copy; ', term('stale'), ' clusters hold a deleted volume\'s bytes)'), 'clusters-panel', clusters.el),
+    panel(h('span', {}, 'Host ', term('page cache'), ' of the exposed temp head'), 'cache-panel', cache.el),
     panel('What the host and SPDK did', 'log-panel', log),
   );
 

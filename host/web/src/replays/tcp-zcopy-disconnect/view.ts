@@ -1,5 +1,6 @@
 /** The tcp-zcopy-disconnect page: timeline, requests, wire and counters, all from the step batches. */
 import { flash, h, panel } from '../../dom.js';
+import { term } from '../../glossary.js';
 import { CountersView } from '../../views/counters.js';
 import { SequenceView, WIDE } from '../../views/sequence.js';
 import type { ReplayViewFactory } from '../view.js';
@@ -18,7 +19,7 @@ export const tcpZcopyDisconnectView: ReplayViewFactory = (root) => {
   root.append(
     panel('Qpairs and controller over virtual time', 'timeline-panel', TimelineView.legend(), timeline.el),
     panel('Counters', 'counters-panel', counters.el),
-    panel('Target requests (struct spdk_nvmf_tcp_req)', 'requests', requests.el),
+    panel(h('span', {}, 'Target requests (struct spdk_nvmf_tcp_req): state, ', term('pdu_in_use'), ', last ', term('PDU')), 'requests', requests.el),
     panel('Wire: PDUs, segments, retransmits and drops', 'wire', SequenceView.legend(), seqBox),
   );
 
