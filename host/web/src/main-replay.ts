@@ -232,7 +232,10 @@ async function stepOnce(): Promise<void> {
   if (probe.status === 'running') setStatus('paused');
   try {
     await step({ kind: 'event' }, gen);
-    if (gen === generation && probe.status !== 'finished') setStatus('paused');
+    if (gen === generation && probe.status !== 'finished') {
+      setStatus('paused');
+      syncUrl();
+    }
   } catch (err) {
     if (gen === generation) fail(err);
   }
