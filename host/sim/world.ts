@@ -63,6 +63,11 @@ export class World {
     return this.steppables.find((s) => s.name === name);
   }
 
+  /** Names of everything stepped, in the order added (a page lists the machines it may crash). */
+  names(): string[] {
+    return this.steppables.map((s) => s.name);
+  }
+
   remove(s: Steppable): void {
     const i = this.steppables.indexOf(s);
     if (i >= 0) this.steppables.splice(i, 1);

@@ -2,8 +2,9 @@
  * The demo site (host/web): `npm run demo` serves it, `npm run build:web` writes dist/web. The built
  * variants are taken from build/wasm (run build.sh first) and served or copied as
  * wasm/<variant>-<flavor>/{spdk.wasm, spdk.mjs, build.id}; pages fetch them relative to themselves.
+ * The bugs' write-ups (docs/bugs/*.md) go along as docs/bugs/, so a page links its bug's.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -11,6 +12,7 @@ import { defineConfig, type Plugin } from 'vite';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const wasmDir = join(repo, 'build/wasm');
+const bugsDir = join(repo, 'docs/bugs');
 const FILES: Record<string, string> = { 'spdk.wasm': 'application/wasm', 'spdk.mjs': 'text/javascript', 'build.id': 'text/plain' };
 
 /** Every variant build.sh makes ({unpatched,patched} x {release,asan}). */
@@ -42,6 +44,12 @@ function builtVariants(): Plugin {
     name: 'spdk-wasm-variants',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
+        const doc = /\/docs\/bugs\/([\w-]+\.md)(\?.*)?$/.exec(req.url ?? '');
+        if (doc !== null && existsSync(join(bugsDir, doc[1]!))) {
+          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          res.end(readFileSync(join(bugsDir, doc[1]!)));
+          return;
+        }
         const m = /\/wasm\/([\w-]+)\/([\w.]+)(\?.*)?$/.exec(req.url ?? '');
         const type = m !== null ? FILES[m[2]!] : undefined;
         const file = m !== null ? join(wasmDir, m[1]!, m[2]!) : '';
@@ -52,6 +60,9 @@ function builtVariants(): Plugin {
       });
     },
     async generateBundle() {
+      for (const f of readdirSync(bugsDir).filter((n) => n.endsWith('.md'))) {
+        this.emitFile({ type: 'asset', fileName: `docs/bugs/${f}`, source: readFileSync(join(bugsDir, f)) });
+      }
       for (const v of await completeVariants()) {
         for (const f of Object.keys(FILES)) {
           this.emitFile({ type: 'asset', fileName: `wasm/${v}/${f}`, source: readFileSync(join(wasmDir, v, f)) });

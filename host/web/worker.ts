@@ -72,7 +72,28 @@ async function need(): Promise<Current> {
   return current;
 }
 
+/** A machine that crashed ends the run: the scenario's result carries the crash verdict. Scenarios
+ *  that call into a machine while stepping meet the crash as an exception, not as tb.crashed(). */
 function advance(c: Current, req: StepRequest): void {
+  try {
+    advanceOnce(c, req);
+  } catch (err) {
+    if (!(err instanceof MachineCrashed)) throw err;
+    c.finished = true;
+  }
+}
+
+/** The scenario's snapshot, or `{crashed}` when reading it meets a crashed machine. */
+function snapshotOf(c: Current): Record<string, unknown> {
+  try {
+    return c.session.snapshot();
+  } catch (err) {
+    if (err instanceof MachineCrashed) return { crashed: true, machine: err.machine };
+    throw err;
+  }
+}
+
+function advanceOnce(c: Current, req: StepRequest): void {
   const world = c.session.world;
   if (req.kind === 'end') c.finished = c.session.advance(Infinity);
   else if (req.kind === 'time') c.finished = c.session.advance(world.now + Math.max(1, req.sliceUs));
@@ -98,7 +119,8 @@ const api: DemoWorker = {
       else pending.skipped++;
     }).then(({ session, build, wasmBytes }): WorldInfo => {
       if (mine === starts) current = { session, probe, pending, finished: false };
-      return { build, wasmBytes, startMs: performance.now() - t0, at: { workerLoaded, startBegan, startEnded: wallClock() } };
+      const machines = session.world.names().filter((n) => typeof (session.world.find(n) as Partial<SpdkMachine>).call === 'function');
+      return { build, wasmBytes, machines, startMs: performance.now() - t0, at: { workerLoaded, startBegan, startEnded: wallClock() } };
     });
     starting = started;
     return started;
@@ -114,7 +136,7 @@ const api: DemoWorker = {
       events: c.pending.events.splice(0),
       skipped: c.pending.skipped,
       totalEvents: c.session.world.trace.count,
-      snapshot: c.session.snapshot(),
+      snapshot: snapshotOf(c),
       probe: c.probe.collect?.(c.session),
       result: c.finished ? c.session.result() : undefined,
       wallMs: 0,
@@ -139,6 +161,8 @@ const api: DemoWorker = {
       // The scenario sees the crash and finishes with the crash verdict.
       if (!(err instanceof MachineCrashed)) throw err;
     }
+    // A use after free on release reads freed memory and goes on: nothing detects it.
+    return { crashed: m.crash !== undefined, at: c.session.world.now };
   },
 
   async measure(cfg, sliceUs): Promise<Measurement> {

@@ -40,10 +40,32 @@ export function fill(el: Element, ...children: Child[]): void {
 }
 
 /** A titled panel: `<section class="panel"><h2>title</h2>...</section>`. */
-export function panel(title: string, id: string, ...children: Child[]): HTMLElement {
+export function panel(title: string | Node, id: string, ...children: Child[]): HTMLElement {
   return h('section', { class: 'panel', id }, h('h2', {}, title), ...children);
 }
 
 export function hex2(b: number): string {
   return b.toString(16).padStart(2, '0');
+}
+
+/** Brings an element into view and marks it for a moment (the verdict's "jump to the evidence"). */
+export function flash(el: Element | null): void {
+  if (el === null) return;
+  el.scrollIntoView({ block: 'center' });
+  el.classList.remove('flash');
+  void (el as HTMLElement).offsetWidth;
+  el.classList.add('flash');
+  if (el instanceof HTMLElement) {
+    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    el.focus({ preventScroll: true });
+  }
+}
+
+/** The views' boxes that may scroll sideways or down: reachable with the keyboard (Tab, then arrows). */
+const SCROLLERS = '#timeline, .qpair, .grid, #page-cache, #checksums, #cluster-map, .miscompare, .hex, pre, .reqs-box, .event-log';
+
+export function focusableScrollers(root: Element): void {
+  for (const el of root.querySelectorAll(SCROLLERS)) {
+    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0');
+  }
 }

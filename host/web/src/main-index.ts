@@ -1,6 +1,7 @@
 /** The index page: every replay (the catalog) with links to its page in both variants. */
 import { CATALOG } from '../../scenarios/catalog.js';
 import { h } from './dom.js';
+import { glossaryList, term } from './glossary.js';
 
 const list = h('ul', { class: 'replays', id: 'replays' },
   ...CATALOG.map((s) => {
@@ -8,7 +9,7 @@ const list = h('ul', { class: 'replays', id: 'replays' },
     return h('li', { 'data-replay': s.id },
       h('h2', {}, h('a', { href: href('unpatched') }, s.id)),
       h('p', {}, s.title),
-      h('p', { class: 'meta' }, 'the bug: ', h('code', {}, s.bugDoc), ` · oracle ${s.oracle} · fix ${s.fix}`),
+      h('p', { class: 'meta' }, 'the bug: ', h('a', { href: s.bugDoc }, s.bugDoc), ' · ', term('oracle'), ` ${s.oracle} · fix ${s.fix}`),
       h('p', {}, h('a', { href: href('unpatched') }, 'unpatched (the bug)'), ' · ', h('a', { href: href('patched') }, 'patched (the fix)'),
         ' · lab: ', h('code', {}, `docs/labs/${s.id}.md`)));
   }));
@@ -17,5 +18,5 @@ document.body.append(
   h('header', {},
     h('h1', {}, 'spdk-wasm replays'),
     h('p', { class: 'title' }, 'Real SPDK storage bugs, replayed in your browser: SPDK modules in C compiled to WebAssembly, an emulated Linux kernel and network, one deterministic world with a virtual clock.')),
-  list,
+  h('main', {}, list, glossaryList(['replay', 'oracle', 'verdict', 'variant', 'flavor', 'seed', 'trace hash', 'virtual time'])),
   h('footer', {}, 'Each page runs its world in a Web Worker; a link carries the replay, variant, seed and knobs, so it reproduces the run exactly.'));

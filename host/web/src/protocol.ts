@@ -16,6 +16,8 @@ export interface WorldConfig {
 export interface WorldInfo {
   build: string;
   wasmBytes: number;
+  /** The world's machines by name (what the crash control offers). */
+  machines: string[];
   /** Wall time to fetch/compile the variant and set the world up. */
   startMs: number;
   /** Wall clock (ms since the epoch) when the worker's code began to run, when start began and ended. */
@@ -47,6 +49,14 @@ export interface StepBatch {
   wallMs: number;
 }
 
+/** What a deliberate crash did: `crashed` false when nothing detected it (a use after free on the
+ *  release flavor, which has no AddressSanitizer). */
+export interface CrashOutcome {
+  crashed: boolean;
+  /** Virtual time of the injection. */
+  at: number;
+}
+
 /** A run to the end without drawing, for the bench. */
 export interface Measurement {
   steps: number;
@@ -64,6 +74,6 @@ export interface DemoWorker {
   /** Replay-specific detail for a view (e.g. bytes around an offset); see replays/probes.ts. */
   inspect(query: Record<string, number>): Promise<unknown>;
   /** Crashes a machine on purpose (spdk_wasm_ut_crash: 0 abort, 1 use-after-free, 2 trap). */
-  injectCrash(machine: string, kind: number): Promise<void>;
+  injectCrash(machine: string, kind: number): Promise<CrashOutcome>;
   measure(cfg: WorldConfig, sliceUs: number): Promise<Measurement>;
 }

@@ -1,6 +1,7 @@
 /**
- * The page's state in its URL: replay, variant, flavor, seed and the replay's knobs (only values that
- * differ from the defaults), so a shared link reproduces the run exactly. Bad values are reported one
+ * The page's state in its URL: replay, variant, flavor, seed, the replay's knobs (only values that
+ * differ from the defaults), the virtual time of the frame shown (`t`, µs) and a deliberate crash
+ * (`crash=<machine>:<kind>` at `t`), so a shared link lands on the same frame of the same run. Bad values are reported one
  * line each and replaced by defaults; they never stop the page.
  */
 import { CATALOG, findInfo } from '../../scenarios/catalog.js';
@@ -20,12 +21,21 @@ export interface PageState {
   params: Record<string, ParamValue>;
   /** Virtual µs per animation frame while running ("max": as fast as the worker goes). */
   speed: Speed;
+  /** Virtual time (µs) of the frame shown; a page opened with it steps there first. */
+  at: number;
+  /** A machine crashed on purpose at `at` (CRASH_KINDS names the kinds). */
+  crash?: { machine: string; kind: CrashKind };
 }
 
-const RESERVED = new Set(['replay', 'variant', 'flavor', 'seed', 'speed']);
+/** spdk_wasm_ut_crash's kinds by their URL names. */
+export const CRASH_KINDS = { abort: 0, uaf: 1, trap: 2 } as const;
+export type CrashKind = keyof typeof CRASH_KINDS;
+export const isCrashKind = (k: string): k is CrashKind => Object.hasOwn(CRASH_KINDS, k);
+
+const RESERVED = new Set(['replay', 'variant', 'flavor', 'seed', 'speed', 't', 'crash']);
 
 export function defaultState(scenario: ScenarioInfo = CATALOG[0]!): PageState {
-  return { scenario, variant: 'unpatched', flavor: 'release', seed: 1, params: resolveParams(scenario, {}), speed: '20' };
+  return { scenario, variant: 'unpatched', flavor: 'release', seed: 1, params: resolveParams(scenario, {}), speed: '20', at: 0 };
 }
 
 function message(err: unknown): string {
@@ -74,6 +84,18 @@ export function parseUrl(search: string): ParsedUrl {
     if ((SPEEDS as readonly string[]).includes(speed)) state.speed = speed as Speed;
     else problems.push(`speed must be one of ${SPEEDS.join('|')}, got "${speed}"; using ${state.speed}`);
   }
+  const t = q.get('t');
+  if (t !== null) {
+    const v = Number(t);
+    if (/^\d+$/.test(t) && Number.isSafeInteger(v)) state.at = v;
+    else problems.push(`t must be a virtual time in whole µs (>= 0), got "${t}"; starting at 0`);
+  }
+  const crash = q.get('crash');
+  if (crash !== null) {
+    const m = /^([\w-]+):(\w+)$/.exec(crash);
+    if (m !== null && isCrashKind(m[2]!)) state.crash = { machine: m[1]!, kind: m[2] };
+    else problems.push(`crash must be <machine>:<${Object.keys(CRASH_KINDS).join('|')}>, got "${crash}"; no crash`);
+  }
   // Each knob on its own, so one bad value does not discard the good ones.
   const raw: Record<string, string> = {};
   const knobsApply = id === null || scenario.id === id;
@@ -110,6 +132,8 @@ export function toSearch(s: PageState): string {
     if (v !== undefined && v !== p.default) q.set(p.name, String(v));
   }
   if (s.speed !== defaultState(s.scenario).speed) q.set('speed', s.speed);
+  if (s.at > 0) q.set('t', String(s.at));
+  if (s.crash !== undefined) q.set('crash', `${s.crash.machine}:${s.crash.kind}`);
   return `?${q.toString()}`;
 }
 

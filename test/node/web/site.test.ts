@@ -6,49 +6,14 @@
  * verdict. No console errors anywhere. Screenshots go to build/screenshots/.
  */
 import { CATALOG } from '../../../host/scenarios/catalog.js';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, ensureChromium, launchChromium, serveSite, type Served } from '../../../host/web/node-harness.js';
-import { packageRoot } from '../../../host/spdk/node-loader.js';
+import { chrome, count, counter, openPage, runToVerdict, shots, startSite, type Site } from './site-support.js';
 
-const shots = join(packageRoot(), 'build/screenshots');
-let dir: string;
-let served: Served;
-let browser: Browser;
-
-// Found or installed (apt-get, as root) before any test; otherwise the suite skips and says why.
-const chrome = ensureChromium();
+let site: Site;
 const suite = chrome.path !== undefined ? 'demo site in Chromium' : `demo site in Chromium (SKIPPED: ${chrome.why})`;
-if (chrome.path === undefined) console.warn(`site.test: ${chrome.why}`);
-
-/** A page that records console errors and uncaught exceptions. */
-async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(served.url + path);
-  return { page, errors };
-}
-
-async function runToVerdict(page: Page): Promise<{ word: string; oracle: string; summary: string }> {
-  await page.waitForSelector('body[data-status="ready"], body[data-status="paused"]');
-  await page.click('#btn-run');
-  await page.waitForSelector('body[data-status="finished"]', { timeout: 20_000 });
-  return {
-    word: await page.textContent('#verdict-word') ?? '',
-    oracle: await page.getAttribute('#verdict-word', 'data-oracle') ?? '',
-    summary: await page.textContent('#verdict-summary') ?? '',
-  };
-}
-
-const count = (page: Page, selector: string): Promise<number> => page.locator(selector).count();
-const counter = async (page: Page, key: string): Promise<number> => Number((await page.textContent(`[data-counter="${key}"]`))!.replace(/,/g, ''));
+const open = (path: string): ReturnType<typeof openPage> => openPage(site, path);
 
 /** What each replay's own views must show, per variant (beyond the verdict). */
 const EVIDENCE: Record<string, { unpatched(page: Page): Promise<void>; patched(page: Page): Promise<void>; more?(page: Page): Promise<void> }> = {
@@ -112,17 +77,11 @@ const EVIDENCE: Record<string, { unpatched(page: Page): Promise<void>; patched(p
 
 describe.skipIf(chrome.path === undefined)(suite, () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spdk-wasm-site-'));
-    mkdirSync(shots, { recursive: true });
-    await buildSite(dir);
-    served = await serveSite(dir);
-    browser = await launchChromium();
+    site = await startSite();
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await site?.close();
   });
 
   it('the index lists every replay with links to both variants', async () => {
@@ -149,7 +108,7 @@ describe.skipIf(chrome.path === undefined)(suite, () => {
     expect(Number(await page.textContent('[data-counter="prematureCompletions"]'))).toBeGreaterThan(0);
     expect(await page.locator('#requests tr.premature').count()).toBeGreaterThan(0);
     expect(await page.textContent('#hex')).toMatch(/received by target/);
-    expect(await page.locator('#hex .byte.diff').count()).toBeGreaterThan(0);
+    expect(await page.locator('#hex .byte.corrupted').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'zcopy-threshold-unpatched.png'), fullPage: true });
 
     await page.selectOption('#ctl-variant', 'patched');
@@ -192,7 +151,7 @@ describe.skipIf(chrome.path === undefined)(suite, () => {
     expect(msg).toMatch(/seed must be an integer/);
     expect(await page.inputValue('#ctl-variant')).toBe('unpatched');
     await page.screenshot({ path: join(shots, 'bad-link.png'), fullPage: true });
-    await page.goto(`${served.url}replay.html?replay=zcopy-threshold&threshold=-5&mss=1448`);
+    await page.goto(`${site.url}replay.html?replay=zcopy-threshold&threshold=-5&mss=1448`);
     await page.waitForSelector('body[data-status="ready"]');
     expect(await page.textContent('#url-problems')).toMatch(/--threshold of zcopy-threshold must be >= 0, got -5; using 8192/);
     expect(await page.inputValue('#knob-threshold')).toBe('8192');
@@ -215,7 +174,7 @@ describe.skipIf(chrome.path === undefined)(suite, () => {
     const { page, errors } = await open('replay.html?replay=zcopy-threshold&variant=patched');
     await page.waitForSelector('body[data-status="ready"]');
     await page.click('.crash summary');
-    await page.selectOption('#crash-kind', '2');
+    await page.selectOption('#crash-kind', 'trap');
     await page.click('#btn-crash');
     await page.waitForSelector('body[data-status="finished"]');
     expect(await page.getAttribute('#verdict-word', 'data-oracle')).toBe('crash');

@@ -2,11 +2,12 @@
 import { h, panel } from '../dom.js';
 import type { ReplayViewFactory } from './view.js';
 
-const KEEP = 200;
+/** Lines kept (the box scrolls over all of them). */
+const KEEP = 100_000;
 
 export const genericView: ReplayViewFactory = (root) => {
   const counts = new Map<string, number>();
-  const log = h('pre', { class: 'event-log' });
+  const log = h('pre', { class: 'event-log', tabindex: 0 });
   const table = h('pre', {});
   root.append(panel('Trace', 'trace-log', log), panel('Events by name', 'trace-counts', table));
   const lines: string[] = [];

@@ -1,6 +1,7 @@
 /** Page-side half of a replay's page: views drawn from the worker's step batches. */
-import type { ParamValue } from '../../../scenarios/contract.js';
+import type { ParamValue, RunResult } from '../../../scenarios/contract.js';
 import type { StepBatch } from '../protocol.js';
+import type { EvidenceLink } from '../views/verdict.js';
 
 export interface ViewContext {
   params: Record<string, ParamValue>;
@@ -11,6 +12,8 @@ export interface ViewContext {
 export interface ReplayView {
   /** Every batch of the world, in order. */
   update(batch: StepBatch): void;
+  /** Where this view shows the finished run's evidence (the frame or row the verdict names). */
+  evidence?(result: RunResult): EvidenceLink | undefined;
 }
 
 export type ReplayViewFactory = (root: HTMLElement, ctx: ViewContext) => ReplayView;

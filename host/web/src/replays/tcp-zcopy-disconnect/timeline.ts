@@ -6,6 +6,7 @@
  */
 import { formatUs } from '../../../../report.js';
 import { h, svg } from '../../dom.js';
+import { term } from '../../glossary.js';
 import type { Mark, TzdModel } from './model.js';
 
 const W = 1060;
@@ -76,6 +77,16 @@ export class TimelineView {
     this.box.setAttribute('viewBox', `0 0 ${W} ${height}`);
     this.box.replaceChildren(...parts);
     this.list.replaceChildren(...m.marks.map((k) => h('li', { class: k.kind, 'data-mark': k.kind }, h('span', { class: 'mono' }, formatUs(k.t)), ' ', k.label)));
+  }
+
+  /** What the bars, guides and marks mean. */
+  static legend(): HTMLElement {
+    const bar = (cls: string, text: string | HTMLElement): HTMLElement => h('span', { class: 'key' }, h('span', { class: `swatch bar-${cls}` }), text);
+    return h('p', { class: 'legend', id: 'timeline-legend' }, 'Key: ',
+      bar('alive', 'alive / link up'), bar('draining', 'disconnecting (draining)'), bar('down', 'link down'),
+      h('span', { class: 'key' }, h('span', { class: 'swatch mark-bad' }), 'numbered mark: fault or timeout'),
+      h('span', { class: 'key' }, h('span', { class: 'swatch mark-good' }), 'numbered mark: cleaned up'),
+      ' · dashed lines: the cut, one and two ', term('KATO'), ' later · blue line: now · lanes: ', term('qpair', 'qpairs'), ' (', term('admin'), ' and I/O), the ', term('controller'));
   }
 
   private lanes(m: TzdModel): Lane[] {

@@ -8,7 +8,8 @@ import type { TraceEvent } from '../../../../sim/trace.js';
 import type { Row } from '../../views/sequence.js';
 import { errnoName, pduType } from './names.js';
 
-const MAX_ROWS = 3000;
+/** Rows kept for the wire view (it draws only those in sight). */
+const MAX_ROWS = 500_000;
 
 type Fields = Record<string, string | number | boolean>;
 
@@ -34,6 +35,7 @@ export class WireModel {
       return;
     }
     const side = e.m === 'host' ? 'host' : 'target';
+    if (e.ev === 'crash') this.push({ t: e.t, kind: 'note', side, tone: 'bad', label: `${e.m} crashed (${String(f['kind'])})` });
     switch (e.ev) {
       case 'tcp.connect':
         if (e.m === 'host') {

@@ -28,7 +28,7 @@ export class BuffersView {
       h('p', { class: 'legend' },
         h('span', { class: 'swatch zc' }), 'MSG_ZEROCOPY chunk ', h('span', { class: 'swatch zc-pending' }), 'unreleased ',
         h('span', { class: 'swatch copy' }), 'copied chunk ', h('span', { class: 'swatch ok' }), 'received as expected ',
-        h('span', { class: 'swatch bad' }), 'received wrong ', h('span', { class: 'swatch none' }), 'not received'),
+        h('span', { class: 'swatch bad' }), 'received wrong (corrupted) ', h('span', { class: 'swatch none' }), 'not received'),
       this.canvas,
     );
     this.canvas.addEventListener('click', (ev) => {
@@ -63,7 +63,7 @@ export class BuffersView {
         if (c.end <= base || c.start >= base + ioSize) continue;
         const a = Math.max(c.start, base) - base;
         const b = Math.min(c.end, base + ioSize) - base;
-        g.fillStyle = c.zc ? (m.released.has(c.id) ? '#3b6fd8' : '#9db7ee') : '#e08a1e';
+        g.fillStyle = c.zc ? (m.isReleased(c) ? '#3b6fd8' : '#9db7ee') : '#e08a1e';
         g.fillRect(px(a), y, Math.max(1, px(b) - px(a) - 1), 5);
       }
       const snap = writes[w];
