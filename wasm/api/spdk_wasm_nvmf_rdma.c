@@ -5,6 +5,7 @@
 #include <emscripten/emscripten.h>
 
 #include "spdk/stdinc.h"
+#include "spdk/env.h"
 #include "spdk/nvmf.h"
 #include "spdk/util.h"
 #include "spdk_internal/rdma_utils.h"
@@ -60,6 +61,13 @@ SPDK_WASM_API int
 spdk_wasm_rdma_utils_num_mem_maps(void)
 {
 	return (int)spdk_rdma_utils_num_mem_maps();
+}
+
+/* Ranges of registered memory (each spdk_zmalloc is one). */
+SPDK_WASM_API int
+spdk_wasm_env_num_mem_registered(void)
+{
+	return (int)spdk_mem_num_registered();
 }
 
 #define DEVICE_FIELDS 8

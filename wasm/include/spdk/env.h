@@ -39,6 +39,7 @@ int spdk_mem_map_clear_translation(struct spdk_mem_map *map, uint64_t vaddr, uin
 uint64_t spdk_mem_map_translate(const struct spdk_mem_map *map, uint64_t vaddr, uint64_t *size);
 int spdk_mem_register(void *vaddr, size_t len);
 int spdk_mem_unregister(void *vaddr, size_t len);
+uint32_t spdk_mem_num_registered(void);	/* model: for tests */
 /* DMA-able memory (upstream: hugepages, registered when the heap grows): each allocation is one
  * registration, so every map learns of it. */
 void *spdk_zmalloc(size_t size, size_t align, uint64_t *unused, int numa_id, uint32_t flags);

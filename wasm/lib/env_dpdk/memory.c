@@ -196,6 +196,19 @@ spdk_mem_unregister(void *vaddr, size_t len)
 	return 0;
 }
 
+/* model: ranges registered now (tests size injected failures by it) */
+uint32_t
+spdk_mem_num_registered(void)
+{
+	struct mem_region *r;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(r, &g_mem_regions, link) {
+		n++;
+	}
+	return n;
+}
+
 /* Each allocation remembers its length in front of it, so spdk_free can unregister it. */
 struct dma_header {
 	size_t	len;

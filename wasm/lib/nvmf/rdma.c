@@ -26,6 +26,8 @@
 #define SPDK_NVMF_RDMA_DEFAULT_BUFFER_CACHE_SIZE	32
 #define SPDK_NVMF_RDMA_ACCEPTOR_POLL_RATE_US		10000
 #define NVMF_RDMA_MAX_KEYED_SGL_LENGTH			0xffffff
+/* model: kept out of line so a crash report names the function the upstream backtrace names */
+#define NVMF_RDMA_NOINLINE				__attribute__((noinline))
 
 const char *const nvmf_rdma_req_state_names[RDMA_REQUEST_NUM_STATES] = {
 	"RDMA_REQ_FREE", "RDMA_REQ_NEW", "RDMA_REQ_NEED_BUFFER", "RDMA_REQ_TX_PENDING_C2H",
@@ -40,7 +42,7 @@ static struct spdk_nvmf_rdma_transport *g_nvmf_rdma_transport;
 static bool nvmf_rdma_request_process(struct spdk_nvmf_rdma_transport *rtransport,
 				      struct spdk_nvmf_rdma_request *rdma_req);
 static void nvmf_rdma_destroy_drained_qpair(struct spdk_nvmf_rdma_qpair *rqpair);
-static void nvmf_rdma_poller_destroy(struct spdk_nvmf_rdma_poller *poller);
+static NVMF_RDMA_NOINLINE void nvmf_rdma_poller_destroy(struct spdk_nvmf_rdma_poller *poller);
 static void nvmf_rdma_handle_device_removal(struct spdk_nvmf_rdma_transport *rtransport,
 		struct spdk_nvmf_rdma_device *device);
 static void nvmf_rdma_rescan_devices(struct spdk_nvmf_rdma_transport *rtransport);
@@ -573,7 +575,7 @@ nvmf_rdma_request_process(struct spdk_nvmf_rdma_transport *rtransport,
 }
 
 /* Pending work of one qpair, in upstream's order (spec 5.2). With drain, every entry is tried. */
-static void
+static NVMF_RDMA_NOINLINE void
 nvmf_rdma_qpair_process_pending(struct spdk_nvmf_rdma_transport *rtransport,
 				struct spdk_nvmf_rdma_qpair *rqpair, bool drain)
 {
@@ -939,7 +941,7 @@ nvmf_rdma_disconnect(struct spdk_nvmf_rdma_transport *rtransport, struct rdma_cm
 
 /* ---- pollers and poll groups ---- */
 
-static void
+static NVMF_RDMA_NOINLINE void
 nvmf_rdma_poller_destroy(struct spdk_nvmf_rdma_poller *poller)
 {
 	struct spdk_nvmf_rdma_transport *rtransport = SPDK_CONTAINEROF(poller->group->group.transport,
