@@ -151,6 +151,8 @@ export interface TargetOptions {
   groups?: number;
   listen?: boolean;
   latencyUs?: number;
+  /** false: ifdown only takes the port down (PORT_ERR), as for a device not bound to a bond. */
+  removedWithNetdev?: boolean;
 }
 
 /** Target with `groups` poll groups, the RDMA transport, a 1 MiB malloc bdev as namespace 1 of
@@ -173,7 +175,7 @@ export async function makeRdmaTarget(o: TargetOptions): Promise<RdmaTarget> {
       const k = new Kernel(world, 'tgt', mem, fabric);
       tgtDev = k.addNetDev({ name: NETDEV, addr: TGT_IP });
       rt = new RdmaStack(k);
-      rt.addDevice(DEV, NETDEV, { removedWithNetdev: true });
+      rt.addDevice(DEV, NETDEV, { removedWithNetdev: o.removedWithNetdev ?? true });
       return k;
     },
   });
