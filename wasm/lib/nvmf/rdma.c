@@ -984,7 +984,7 @@ nvmf_rdma_poller_create(struct spdk_nvmf_rdma_transport *rtransport,
 	struct spdk_nvmf_rdma_poller *poller;
 	struct ibv_srq_init_attr srq_init;
 
-	*out = NULL;
+	(*out) = NULL;
 	poller = calloc(1, sizeof(*poller));
 	if (poller == NULL) {
 		return -1;
@@ -993,7 +993,7 @@ nvmf_rdma_poller_create(struct spdk_nvmf_rdma_transport *rtransport,
 	poller->group = rgroup;
 	poller->serial = ++rtransport->next_serial;
 	TAILQ_INIT(&poller->qpairs);
-	*out = poller;
+	(*out) = poller;
 	TAILQ_INSERT_TAIL(&rgroup->pollers, poller, link);
 	rtransport->evidence.pollers_created++;
 	SPDK_WASM_TRACE("nvmf_rdma_poller_create", poller, poller->serial, device->serial, rgroup->serial);
@@ -1327,7 +1327,7 @@ create_ib_device(struct spdk_nvmf_rdma_transport *rtransport, struct ibv_context
 	SPDK_NOTICELOG("Device %s (%u) created\n", context->device->name, device->serial);
 	SPDK_WASM_TRACE("create_ib_device", device, device->serial, 0, 0);
 	if (new_device != NULL) {
-		*new_device = device;
+		(*new_device) = device;
 	}
 	return 0;
 }
@@ -1414,7 +1414,7 @@ nvmf_rdma_manage_poller(struct spdk_nvmf_rdma_transport *rtransport,
 	struct poller_manage_ctx *ctx;
 	int *counter = calloc(1, sizeof(*counter));
 
-	*has_inflight = false;
+	(*has_inflight) = false;
 	if (counter == NULL) {
 		return -ENOMEM;
 	}
@@ -1446,7 +1446,7 @@ nvmf_rdma_manage_poller(struct spdk_nvmf_rdma_transport *rtransport,
 	if (*counter == 0) {
 		free(counter);
 	} else {
-		*has_inflight = true;
+		(*has_inflight) = true;
 	}
 	return 0;
 }
