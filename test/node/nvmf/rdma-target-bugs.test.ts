@@ -27,7 +27,7 @@ describe('spdk#3655: a qpair that failed to join a poll group is destroyed with 
     expect(t.pollers()).toEqual([]);
     expect(t.devices()).toHaveLength(1);
     const h = new HostQpair(t, 0x100000);
-    h.connect(undefined, 500_000);
+    expect(() => h.connect(undefined, 500_000)).toThrow(/target crashed/);
     expect(t.crashed).toBe(true);
     const c = t.m.crash!;
     expect(c.kind).toBe('asan');

@@ -107,7 +107,7 @@ describe('bad input: malformed RDMA-CM private data is rejected with the transpo
     ['no private data', new Uint8Array(0), RDMA_ERR.PRIVATE_DATA_LENGTH],
     ['recfmt 1', requestPrivateData({ recfmt: 1 }), RDMA_ERR.RECFMT],
     ['hrqsize 0', requestPrivateData({ hrqsize: 0 }), RDMA_ERR.HRQSIZE],
-  ])('%s: REJECTED with sts %d, nothing kept (asan)', async (_what, pd, sts) => {
+  ])('%s: REJECTED with the transport error in its private data, nothing kept (asan)', async (_what, pd, sts) => {
     const t = await makeRdmaTarget({ variant: 'unpatched', flavor: 'asan', seed: 8 });
     const h = new HostQpair(t, 0x100000);
     const e = h.connect(pd);

@@ -1746,7 +1746,23 @@ nvmf_process_ib_events(struct spdk_nvmf_rdma_transport *rtransport,
 		if (ibv_get_async_event(device->context, &event) != 0) {
 			break;
 		}
-		rqpair = event.element.qp != NULL ? event.element.qp->qp_context : NULL;
+		rqpair = NULL;
+		switch (event.event_type) {
+		case IBV_EVENT_QP_FATAL:
+		case IBV_EVENT_QP_LAST_WQE_REACHED:
+		case IBV_EVENT_QP_REQ_ERR:
+		case IBV_EVENT_QP_ACCESS_ERR:
+		case IBV_EVENT_COMM_EST:
+		case IBV_EVENT_PATH_MIG:
+		case IBV_EVENT_PATH_MIG_ERR:
+			/* The element is a QP only for these (a port number for port events). */
+			if (event.element.qp != NULL) {
+				rqpair = event.element.qp->qp_context;
+			}
+			break;
+		default:
+			break;
+		}
 		/* Acked at once: destroying the QP waits for its acks. */
 		ibv_ack_async_event(&event);
 		SPDK_WASM_TRACE("nvmf_process_ib_event", device, event.event_type, rqpair, 0);
