@@ -33,7 +33,8 @@ describe('spdk#3655: a qpair that failed to join a poll group is destroyed with 
     expect(c.kind).toBe('asan');
     expect(c.message).toMatch(/AddressSanitizer: null-pointer-dereference/);
     expect(c.cStack).toContain('nvmf_rdma_qpair_process_pending');
-    expect(c.cStack).toContain('nvmf_rdma_destroy_drained_qpair');
+    // Reached from the close of the qpair (the drain may be inlined into it).
+    expect(c.cStack.join(' ')).toMatch(/nvmf_rdma_(destroy_drained_qpair|close_qpair)/);
     expect(t.logs(/No poller found for device\./)).toHaveLength(1);
     expect(t.logs(/Unable to add the qpair to a poll group\./)).toHaveLength(1);
   });
