@@ -934,7 +934,9 @@ nvmf_rdma_disconnect(struct spdk_nvmf_rdma_transport *rtransport, struct rdma_cm
 {
 	struct spdk_nvmf_rdma_qpair *rqpair = nvmf_rdma_qpair_of_id(rtransport, id);
 
-	if (rqpair != NULL) {
+	/* A qpair whose hand-over to a poll group is still a message in flight is left to it:
+	 * joining fails on the dead id and disconnects it then. */
+	if (rqpair != NULL && rqpair->qpair.group != NULL) {
 		spdk_nvmf_qpair_disconnect(&rqpair->qpair);
 	}
 }
