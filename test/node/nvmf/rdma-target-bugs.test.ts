@@ -159,7 +159,7 @@ describe('ten ifdown/ifup cycles with a connected host (spec 8(b) 1, 5, 7)', () 
     // registered range), nothing of the ten dead incarnations.
     const res = t.rt.resources();
     expect(res.pds).toBe(1);
-    expect(res.mrs).toBe(t.m.api.spdk_wasm_env_num_mem_registered());
+    expect(res.mrs).toBe(t.view.memory().registered);
     expect(t.rt.counters.pdsAllocated - t.rt.counters.pdsFreed).toBe(1);
     expect(t.logs(/Port 192\.0\.2\.2:4420 come back/)).toHaveLength(10);
     expect(t.logs(/Port 192\.0\.2\.2:4420 on device mlx5_bond_0 is being removed\./)).toHaveLength(10);
@@ -192,7 +192,7 @@ describe('MR registration failure on ifup (spec 5.4, 8(b) 6): a clean failure on
     t.ifdownAndSettle();
     // The new map registers every range there is now; the next registration (the first
     // poller's receive resources) fails and the map is left without a translation for it.
-    t.rt.faults.inject('ibv_reg_mr', { errno: abi.ENOMEM, skip: t.m.api.spdk_wasm_env_num_mem_registered(), count: 1 });
+    t.rt.faults.inject('ibv_reg_mr', { errno: abi.ENOMEM, skip: t.view.memory().registered, count: 1 });
     t.ifup();
     t.runUntil(() => t.evidence().pollerCreateFailed >= 1, 1_000_000, 'poller creation failure');
     t.runFor(50_000);

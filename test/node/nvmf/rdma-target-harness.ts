@@ -15,6 +15,9 @@ import type { Wc } from '../../../host/kernel/rdma/verbs-objects.js';
 import { World } from '../../../host/sim/world.js';
 import { SpdkMachine } from '../../../host/spdk/machine.js';
 import { loadVariant } from '../../../host/spdk/node-loader.js';
+import {
+  RdmaTargetView, type RdmaDeviceRow, type RdmaEvidence, type RdmaPollerRow, type RdmaPortRow, type RdmaQpairRow,
+} from '../../../host/spdk/rdma-target.js';
 import type { Flavor, Variant } from '../../../host/spdk/variant.js';
 import { FakeMemory } from '../kernel/net-harness.js';
 import { le16, le32, rd16, rd32 } from './pdu.js';
@@ -25,27 +28,11 @@ export const DEV = 'mlx5_bond_0';
 export const NETDEV = 'bond1';
 export const SVC = '4420';
 
-/** struct nvmf_rdma_evidence, in order. */
-export const EVIDENCE = [
-  'pollersCreated', 'pollersFreed', 'devicesCreated', 'devicesDestroyed', 'qpairsCreated', 'qpairsFreed',
-  'noPollerFound', 'pollerDestroying', 'addFailed', 'portsRemoved', 'portsBack', 'listenFailed', 'rescans',
-  'rescansSkipped', 'createDeviceFailed', 'pollerCreateFailed', 'removals', 'removalsDone', 'connectsRejected',
-  'capsulesRejected', 'wcErrors',
-] as const;
-export type Evidence = Record<(typeof EVIDENCE)[number], number>;
-
-export interface DeviceRow { serial: number; needDestroy: number; readyToDestroy: number; isReady: number; numSrq: number; ctx: number; pd: number; map: number }
-export interface PollerRow { group: number; serial: number; device: number; needDestroy: number; qpairs: number; cq: number; srq: number; destroyCb: number }
-export interface QpairRow { serial: number; qid: number; state: number; poller: number; toClose: number; error: number; sendDepth: number; qd: number; qpNum: number; lastWqe: number }
-export interface PortRow { retry: number; svc: number; device: number }
-
 /** NVMe-oF RDMA transport errors in a reject's private data (sts). */
 export const RDMA_ERR = { PRIVATE_DATA_LENGTH: 1, RECFMT: 2, QID: 3, HSQSIZE: 4, HRQSIZE: 5, NO_RESOURCES: 6 } as const;
 
-const SCRATCH = 16384;
-
 export class RdmaTarget {
-  private scratch = 0;
+  readonly view: RdmaTargetView;
   constructor(
     readonly world: World,
     readonly m: SpdkMachine,
@@ -53,53 +40,28 @@ export class RdmaTarget {
     readonly ri: RdmaStack,
     readonly ini: Kernel,
     readonly memIni: FakeMemory,
-  ) {}
-
-  private buf(): number {
-    if (this.scratch === 0) this.scratch = this.m.call('malloc', SCRATCH * 4) >>> 0;
-    return this.scratch;
+  ) {
+    this.view = new RdmaTargetView(m);
   }
 
-  private rows(fn: string, fields: number): number[][] {
-    const p = this.buf();
-    const max = Math.floor(SCRATCH / fields);
-    const n = this.m.call(fn, p, max);
-    if (n < 0) throw new Error(`${fn}: ${n}`);
-    const out: number[][] = [];
-    for (let i = 0; i < Math.min(n, max); i++) {
-      const r: number[] = [];
-      for (let f = 0; f < fields; f++) r.push(this.m.mem.u32(p + 4 * (i * fields + f)));
-      out.push(r);
-    }
-    return out;
+  evidence(): RdmaEvidence {
+    return this.view.evidence();
   }
 
-  evidence(): Evidence {
-    const row = this.evidenceRow();
-    return Object.fromEntries(EVIDENCE.map((k, i) => [k, row[i]!])) as Evidence;
+  devices(): RdmaDeviceRow[] {
+    return this.view.devices();
   }
 
-  private evidenceRow(): number[] {
-    const p = this.buf();
-    const n = this.m.call('spdk_wasm_nvmf_rdma_evidence', p, EVIDENCE.length);
-    if (n !== EVIDENCE.length) throw new Error(`evidence: ${n} counters, expected ${EVIDENCE.length}`);
-    return EVIDENCE.map((_, i) => this.m.mem.u32(p + 4 * i));
+  pollers(): RdmaPollerRow[] {
+    return this.view.pollers();
   }
 
-  devices(): DeviceRow[] {
-    return this.rows('spdk_wasm_nvmf_rdma_devices', 8).map(([serial, needDestroy, readyToDestroy, isReady, numSrq, ctx, pd, map]) => ({ serial: serial!, needDestroy: needDestroy!, readyToDestroy: readyToDestroy!, isReady: isReady!, numSrq: numSrq!, ctx: ctx!, pd: pd!, map: map! }));
+  qpairs(): RdmaQpairRow[] {
+    return this.view.qpairs();
   }
 
-  pollers(): PollerRow[] {
-    return this.rows('spdk_wasm_nvmf_rdma_pollers', 8).map(([group, serial, device, needDestroy, qpairs, cq, srq, destroyCb]) => ({ group: group!, serial: serial!, device: device!, needDestroy: needDestroy!, qpairs: qpairs!, cq: cq!, srq: srq!, destroyCb: destroyCb! }));
-  }
-
-  qpairs(): QpairRow[] {
-    return this.rows('spdk_wasm_nvmf_rdma_qpairs', 10).map(([serial, qid, state, poller, toClose, error, sendDepth, qd, qpNum, lastWqe]) => ({ serial: serial!, qid: qid!, state: state!, poller: poller!, toClose: toClose!, error: error!, sendDepth: sendDepth!, qd: qd!, qpNum: qpNum!, lastWqe: lastWqe! }));
-  }
-
-  ports(): PortRow[] {
-    return this.rows('spdk_wasm_nvmf_rdma_ports', 3).map(([retry, svc, device]) => ({ retry: retry!, svc: svc!, device: device! }));
+  ports(): RdmaPortRow[] {
+    return this.view.ports();
   }
 
   listening(): boolean {
@@ -107,7 +69,7 @@ export class RdmaTarget {
   }
 
   mapsAlive(): number {
-    return this.m.call('spdk_wasm_rdma_utils_num_mem_maps');
+    return this.view.memory().maps;
   }
 
   get crashed(): boolean {
