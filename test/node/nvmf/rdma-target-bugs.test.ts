@@ -53,26 +53,34 @@ describe('spdk#3655: a qpair that failed to join a poll group is destroyed with 
   });
 });
 
-/** ifdown, teardown, ifup; the first poller creation fails at ibv_create_cq, and inside that call
- *  the device dies again (IBV_EVENT_DEVICE_FATAL, CM DEVICE_REMOVAL) and the acceptor runs:
- *  the removal captures the half-made poller that the failure is about to free (spec 5.5). */
-async function removalInsidePollerCreation(t: RdmaTarget): Promise<void> {
+type WindowOp = 'ibv_create_cq' | 'ibv_create_srq' | 'ibv_reg_mr';
+
+/** ifdown, teardown, ifup; the first poller creation fails at `op`, and inside that call the
+ *  device dies again (IBV_EVENT_DEVICE_FATAL, CM DEVICE_REMOVAL) and the acceptor runs: the
+ *  removal captures the half-made poller that the failure is about to free (spec 5.5). With
+ *  ibv_reg_mr it is the registration of the poller's receive resources that fails (the map then
+ *  has no translation for them: "No translation", spec 5.4). */
+async function removalInsidePollerCreation(t: RdmaTarget, op: WindowOp = 'ibv_create_cq'): Promise<void> {
   t.ifdownAndSettle();
-  t.rt.faults.inject('ibv_create_cq', {
+  t.rt.faults.inject(op, {
     errno: abi.EIO,
+    // The new device's map registers every range there is first; those must succeed.
+    skip: op === 'ibv_reg_mr' ? t.view.memory().registered : 0,
     before: () => {
       t.rt.deviceFatal(DEV);
       t.m.api.spdk_wasm_nvmf_rdma_accept_poll();
     },
   });
   t.ifup();
-  t.runUntil(() => (t.rt.faults.fired.get('ibv_create_cq') ?? 0) >= 1, 1_000_000, 'the re-entrant failure');
+  t.runUntil(() => (t.rt.faults.fired.get(op) ?? 0) >= 1, 1_000_000, 'the re-entrant failure');
 }
 
+const WINDOW_OPS: WindowOp[] = ['ibv_create_cq', 'ibv_create_srq', 'ibv_reg_mr'];
+
 describe('spdk#3662: the removal of a poller that a failed creation already freed', () => {
-  it('unpatched (asan): heap-use-after-free in _nvmf_rdma_remove_poller_in_group', async () => {
+  it.each(WINDOW_OPS)('unpatched (asan), %s fails: heap-use-after-free in _nvmf_rdma_remove_poller_in_group', async (op) => {
     const t = await makeRdmaTarget({ variant: 'unpatched', flavor: 'asan', seed: 4 });
-    await removalInsidePollerCreation(t);
+    await removalInsidePollerCreation(t, op);
     t.runFor(100_000);
     expect(t.crashed).toBe(true);
     const c = t.m.crash!;
@@ -82,9 +90,9 @@ describe('spdk#3662: the removal of a poller that a failed creation already free
     expect(c.asanReport).toMatch(/freed by thread/);
   });
 
-  it('patched (asan): only the callback runs, the device is torn down once, nothing leaks, and the next ifup recovers', async () => {
+  it.each(WINDOW_OPS)('patched (asan), %s fails: only the callback runs, the device is torn down once, nothing leaks, and the next ifup recovers', async (op) => {
     const t = await makeRdmaTarget({ variant: 'patched', flavor: 'asan', seed: 4 });
-    await removalInsidePollerCreation(t);
+    await removalInsidePollerCreation(t, op);
     t.runUntil(() => t.devices().length === 0, 1_000_000, 'teardown of the second incarnation');
     t.runFor(50_000);
     expect(t.crashed).toBe(false);
