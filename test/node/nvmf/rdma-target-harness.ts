@@ -186,6 +186,9 @@ export function keyedSgl(addr: number, len: number, rkey: number): Uint8Array {
   return s;
 }
 
+/** librdmacm's event number; the active side here goes straight to ESTABLISHED, but a host may see it. */
+const RDMA_CM_EVENT_CONNECT_RESPONSE = 5;
+
 const SLOT = 0x2000;
 const SLOTS = 16;
 
@@ -245,7 +248,7 @@ export class HostQpair {
     must(ri.cm.connect(this.id, privateData), 'connect');
     for (;;) {
       const e = this.nextEvent(forUs);
-      if (e.type !== abi.RDMA_CM_EVENT_CONNECT_RESPONSE) return e;
+      if (e.type !== RDMA_CM_EVENT_CONNECT_RESPONSE) return e;
     }
   }
 
