@@ -122,4 +122,30 @@ HOST_IMPORT(host_ibv_post_send) int32_t host_ibv_post_send(uint32_t qp, struct i
 HOST_IMPORT(host_ibv_post_recv) int32_t host_ibv_post_recv(uint32_t qp, struct ibv_recv_wr *wr,
 		int32_t *bad_index);
 
+/* RDMA-CM (the model's librdmacm, rdma_cm_shim.c): event channels, ids and events are host
+ * handles; sockaddrs and connection parameters are read in place. */
+struct rdma_conn_param;
+HOST_IMPORT(host_rdma_device_context) int32_t host_rdma_device_context(uint32_t index);
+HOST_IMPORT(host_rdma_create_event_channel) int32_t host_rdma_create_event_channel(int32_t *fd);
+HOST_IMPORT(host_rdma_destroy_event_channel) int32_t host_rdma_destroy_event_channel(uint32_t ch);
+HOST_IMPORT(host_rdma_create_id) int32_t host_rdma_create_id(uint32_t ch);
+HOST_IMPORT(host_rdma_destroy_id) int32_t host_rdma_destroy_id(uint32_t id);
+HOST_IMPORT(host_rdma_bind_addr) int32_t host_rdma_bind_addr(uint32_t id, const struct sockaddr *addr,
+		uint32_t len);
+HOST_IMPORT(host_rdma_listen) int32_t host_rdma_listen(uint32_t id, int32_t backlog);
+HOST_IMPORT(host_rdma_resolve_addr) int32_t host_rdma_resolve_addr(uint32_t id, const struct sockaddr *dst,
+		uint32_t len);
+HOST_IMPORT(host_rdma_resolve_route) int32_t host_rdma_resolve_route(uint32_t id);
+/* verbs: the handle of the id's device context (0 while unbound); src/dst: struct sockaddr_in */
+HOST_IMPORT(host_rdma_id_info) int32_t host_rdma_id_info(uint32_t id, uint32_t *verbs, void *src, void *dst);
+HOST_IMPORT(host_rdma_create_qp) int32_t host_rdma_create_qp(uint32_t id, uint32_t pd, uint32_t send_cq,
+		uint32_t recv_cq, uint32_t srq, const struct ibv_qp_cap *cap, int32_t sq_sig_all, uint32_t *qp_num);
+HOST_IMPORT(host_rdma_connect) int32_t host_rdma_connect(uint32_t id, const struct rdma_conn_param *param);
+HOST_IMPORT(host_rdma_accept) int32_t host_rdma_accept(uint32_t id, const struct rdma_conn_param *param);
+HOST_IMPORT(host_rdma_reject) int32_t host_rdma_reject(uint32_t id, const void *data, uint32_t len);
+HOST_IMPORT(host_rdma_disconnect) int32_t host_rdma_disconnect(uint32_t id);
+/* out: event handle, type, id, listen id, status, private data length; data: up to 196 bytes */
+HOST_IMPORT(host_rdma_get_cm_event) int32_t host_rdma_get_cm_event(uint32_t ch, int32_t out[6], uint8_t *data);
+HOST_IMPORT(host_rdma_ack_cm_event) int32_t host_rdma_ack_cm_event(uint32_t event);
+
 #endif

@@ -4,11 +4,13 @@
  * their QP, CQ or SRQ by handle, so each context keeps a registry of those to map back. The shim
  * has no static data: adding it moves no other object in linear memory (traces record addresses). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host.h"
 #include "infiniband/verbs.h"
+#include "verbs_shim.h"
 
 struct shim_obj {
 	uint32_t handle;
@@ -156,6 +158,23 @@ ibv_open_device(struct ibv_device *device)
 	c->ctx.device = &c->dev;
 	c->ctx.host_handle = h;
 	c->ctx.async_fd = host_ibv_async_fd(h);
+	c->ctx.num_comp_vectors = 1;
+	return &c->ctx;
+}
+
+struct ibv_context *
+verbs_shim_context_wrap(uint32_t handle, const char *name)
+{
+	struct shim_context *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(c->dev.name, sizeof(c->dev.name), "%s", name);
+	c->ctx.device = &c->dev;
+	c->ctx.host_handle = handle;
+	c->ctx.async_fd = host_ibv_async_fd(handle);
 	c->ctx.num_comp_vectors = 1;
 	return &c->ctx;
 }
@@ -511,6 +530,12 @@ ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *init)
 	}
 	rc = host_ibv_create_qp(pd->handle, init->send_cq->handle, init->recv_cq->handle,
 				init->srq ? init->srq->handle : 0, &init->cap, init->sq_sig_all, &qp_num);
+	return wrap_qp(pd, init, rc, qp_num);
+}
+
+struct ibv_qp *
+verbs_shim_qp_wrap(struct ibv_pd *pd, struct ibv_qp_init_attr *init, int32_t rc, uint32_t qp_num)
+{
 	return wrap_qp(pd, init, rc, qp_num);
 }
 

@@ -291,4 +291,38 @@ struct spdk_nvme_tcp_r2t_hdr {
 };
 SPDK_STATIC_ASSERT(sizeof(struct spdk_nvme_tcp_r2t_hdr) == 24, "R2T 24 B");
 
+/* RDMA-CM private data of the NVMe-oF RDMA transport binding (spec facts; layouts as upstream). */
+struct spdk_nvmf_rdma_request_private_data {
+	uint16_t	recfmt;	/* record format */
+	uint16_t	qid;	/* queue id */
+	uint16_t	hrqsize;	/* host receive queue size */
+	uint16_t	hsqsize;	/* host send queue size */
+	uint16_t	cntlid;	/* controller id */
+	uint8_t		reserved[22];
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_rdma_request_private_data) == 32, "32 bytes");
+
+struct spdk_nvmf_rdma_accept_private_data {
+	uint16_t	recfmt;
+	uint16_t	crqsize;	/* controller receive queue size */
+	uint8_t		reserved[28];
+};
+SPDK_STATIC_ASSERT(sizeof(struct spdk_nvmf_rdma_accept_private_data) == 32, "32 bytes");
+
+struct spdk_nvmf_rdma_reject_private_data {
+	uint16_t	recfmt;
+	uint16_t	sts;	/* status */
+};
+
+enum spdk_nvmf_rdma_transport_error {
+	SPDK_NVMF_RDMA_ERROR_INVALID_PRIVATE_DATA_LENGTH	= 0x1,
+	SPDK_NVMF_RDMA_ERROR_INVALID_RECFMT			= 0x2,
+	SPDK_NVMF_RDMA_ERROR_INVALID_QID			= 0x3,
+	SPDK_NVMF_RDMA_ERROR_INVALID_HSQSIZE			= 0x4,
+	SPDK_NVMF_RDMA_ERROR_INVALID_HRQSIZE			= 0x5,
+	SPDK_NVMF_RDMA_ERROR_NO_RESOURCES			= 0x6,
+	SPDK_NVMF_RDMA_ERROR_INVALID_IRD			= 0x7,
+	SPDK_NVMF_RDMA_ERROR_INVALID_ORD			= 0x8,
+};
+
 #endif /* SPDK_NVMF_SPEC_H */

@@ -158,6 +158,9 @@ struct spdk_nvmf_transport_ops {
 	void (*req_get_buffers_done)(struct spdk_nvmf_request *req);
 	void (*close_qpair)(struct spdk_nvmf_qpair *qpair, spdk_nvmf_transport_qpair_fini_cb cb_fn,
 			    void *cb_arg);
+	/* Model: the pool's buffers must be registered memory (RDMA: the NIC reads and writes
+	 * them), so they come from one spdk_zmalloc arena instead of malloc. */
+	bool dma_data_buffers;
 };
 
 struct spdk_nvmf_transport {
@@ -168,6 +171,10 @@ struct spdk_nvmf_transport {
 	uint32_t				data_buf_in_use;
 	/* Requests waiting for pool buffers, first come first served. */
 	STAILQ_HEAD(, spdk_nvmf_request)	buf_waiters;
+	/* With ops->dma_data_buffers: the arena and a stack of its free buffers. */
+	void					*data_buf_arena;
+	void					**data_buf_free;
+	uint32_t				data_buf_free_count;
 	TAILQ_ENTRY(spdk_nvmf_transport)	link;
 };
 

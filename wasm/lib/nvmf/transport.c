@@ -1,12 +1,14 @@
 /* lib/nvmf/transport.c: the registry of transports, their options, and the generic calls
  * into a transport's ops; also the shared data-buffer pool (upstream: iobuf). */
 #include "spdk/stdinc.h"
+#include "spdk/env.h"
 #include "spdk/log.h"
 #include "spdk/nvmf.h"
 #include "spdk/util.h"
 #include "nvmf_internal.h"
 
 extern const struct spdk_nvmf_transport_ops spdk_nvmf_transport_tcp;
+extern const struct spdk_nvmf_transport_ops spdk_nvmf_transport_rdma;
 
 const struct spdk_nvmf_transport_ops *
 nvmf_get_transport_ops(const char *name)
@@ -14,7 +16,31 @@ nvmf_get_transport_ops(const char *name)
 	if (name != NULL && strcasecmp(name, spdk_nvmf_transport_tcp.name) == 0) {
 		return &spdk_nvmf_transport_tcp;
 	}
+	if (name != NULL && strcasecmp(name, spdk_nvmf_transport_rdma.name) == 0) {
+		return &spdk_nvmf_transport_rdma;
+	}
 	return NULL;
+}
+
+/* The registered arena of a transport whose NIC touches the pool's buffers (RDMA). */
+static int
+nvmf_transport_dma_pool_create(struct spdk_nvmf_transport *transport)
+{
+	uint32_t unit = transport->opts.io_unit_size, n = transport->opts.num_shared_buffers, i;
+
+	transport->data_buf_arena = spdk_zmalloc((size_t)unit * n, 0x1000, NULL, SPDK_ENV_NUMA_ID_ANY,
+				    SPDK_MALLOC_DMA);
+	transport->data_buf_free = calloc(n ? n : 1, sizeof(void *));
+	if (transport->data_buf_arena == NULL || transport->data_buf_free == NULL) {
+		spdk_free(transport->data_buf_arena);
+		free(transport->data_buf_free);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		transport->data_buf_free[i] = (uint8_t *)transport->data_buf_arena + (size_t)(n - 1 - i) * unit;
+	}
+	transport->data_buf_free_count = n;
+	return 0;
 }
 
 bool
@@ -58,6 +84,12 @@ spdk_nvmf_transport_create(const char *transport_name, struct spdk_nvmf_transpor
 	transport->ops = ops;
 	transport->opts = *opts;
 	STAILQ_INIT(&transport->buf_waiters);
+	if (ops->dma_data_buffers && nvmf_transport_dma_pool_create(transport) != 0) {
+		SPDK_ERRLOG("No registered memory for %u buffers of %u bytes\n",
+			    opts->num_shared_buffers, opts->io_unit_size);
+		ops->destroy(transport);
+		return NULL;
+	}
 	return transport;
 }
 
@@ -145,7 +177,14 @@ nvmf_request_take_buffer(struct spdk_nvmf_request *req, struct spdk_nvmf_transpo
 	if (transport->data_buf_in_use >= transport->opts.num_shared_buffers) {
 		return false;
 	}
-	buf = malloc(unit);
+	if (transport->data_buf_arena != NULL) {
+		if (transport->data_buf_free_count == 0) {
+			return false;
+		}
+		buf = transport->data_buf_free[--transport->data_buf_free_count];
+	} else {
+		buf = malloc(unit);
+	}
 	if (buf == NULL) {
 		return false;
 	}
@@ -251,7 +290,11 @@ spdk_nvmf_request_free_buffers(struct spdk_nvmf_request *req,
 		if (g_nvmf_poison_released_buffers && req->buffers[i] != NULL) {
 			nvmf_poison_buffer(req->buffers[i], transport->opts.io_unit_size);
 		}
-		free(req->buffers[i]);
+		if (transport->data_buf_arena != NULL) {
+			transport->data_buf_free[transport->data_buf_free_count++] = req->buffers[i];
+		} else {
+			free(req->buffers[i]);
+		}
 		req->buffers[i] = NULL;
 		req->iov[i].iov_base = NULL;
 		req->iov[i].iov_len = 0;
