@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import { DEV, HostQpair, makeRdmaTarget, RDMA_ERR, TGT_IP, type RdmaTarget } from './rdma-target-harness.js';
-import { connectSqe, connectData, rd16 } from './pdu.js';
+import { connectSqe, connectData, rd16 } from '../../../host/fuzz/pdu.js';
 
 /** ifdown, teardown, ifup with every poller creation failing at ibv_create_cq: the device comes
  *  back and listens, but no poll group has a poller for it. */

@@ -20,7 +20,7 @@ import {
 } from '../../../host/spdk/rdma-target.js';
 import type { Flavor, Variant } from '../../../host/spdk/variant.js';
 import { FakeMemory } from '../kernel/net-harness.js';
-import { le16, le32, rd16, rd32 } from './pdu.js';
+import { le16, le32, rd16, rd32 } from '../../../host/fuzz/pdu.js';
 
 export const TGT_IP = '192.0.2.2';
 export const INI_IP = '192.0.2.1';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import * as abi from '../../../host/gen/abi.js';
 import { HostQpair, keyedSgl, makeRdmaTarget, RDMA_ERR, requestPrivateData, type RdmaTarget } from './rdma-target-harness.js';
-import { connectData, connectSqe, identify, OPC, propertySet, rd16, readSqe, SC, sqe, writeSqe } from './pdu.js';
+import { connectData, connectSqe, identify, OPC, propertySet, rd16, readSqe, SC, sqe, writeSqe } from '../../../host/fuzz/pdu.js';
 
 /** Replaces the SQE's SGL (bytes 24..39). */
 function withSgl(s: Uint8Array, sgl: Uint8Array): Uint8Array {
