@@ -6,7 +6,7 @@
 #
 # The replays always build HEAD's version of a lab's files (docs/labs/student-files.txt) when the
 # work tree changed them: that is a student's fix in progress, which `npm run lab -- check` builds on
-# its own (host/lab/build.node.ts), so it never stops spdk-patches/ from applying here.
+# its own (host/lab/tree.node.ts, compile.node.ts), so it never stops spdk-patches/ from applying.
 # SPDK_WASM_SOURCES=worktree builds wasm/ exactly as it is (to develop those files themselves).
 # SPDK_WASM_TREES=unpatched builds only the unpatched tree.
 # `bash build.sh --print-flags` prints the emcc flags (the lab builder reads them from here).
