@@ -8,6 +8,7 @@
 import { explore, formatTrace, formatVerdict, replay, runWith, searchRandom, type Chooser, type ExploreReport, type RunReport } from '../explore/explorer.js';
 import { createRpcServer } from '../spdk/rpc/index.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
+import { MONITOR_INTERVAL_US } from '../longhorn/spdk-engine/server.js';
 import { observationLines, raceModel, type RaceBug, type RaceObservation } from './replica-verify-race-model.js';
 import { replicaVerifyRaceInfo } from './replica-verify-race.info.js';
 import { buildTestbed, finishRun, type Judgement } from './testbed.js';
@@ -82,7 +83,7 @@ export const replicaVerifyRace: Scenario = {
         oracle: 'safety',
         summary: v === undefined ? s.verdict : `${v.violation!.message}`,
         evidence: {
-          bug, verdict: s.verdict, schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null,
+          bug, verdict: s.verdict, schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null, exploredUs: s.clockUs,
           observed: o === undefined ? null : (JSON.parse(JSON.stringify(o)) as Record<string, unknown>),
           lines,
         },
@@ -90,16 +91,19 @@ export const replicaVerifyRace: Scenario = {
       };
     };
 
+    // The world's clock stands for the explored tasks' clock: the search runs when it reaches
+    // the last tick, so a page stepping the session sees time pass and then the verdict.
+    const endUs = bug === '9953' ? 2 * MONITOR_INTERVAL_US : MONITOR_INTERVAL_US;
+    tb.world.at(endUs, 'explore.search', () => {
+      done ??= search();
+    });
     return {
       world: tb.world,
-      advance() {
-        done ??= search();
-        return true;
+      advance(untilUs) {
+        if (done === undefined) tb.runUntil(() => done !== undefined, Math.min(untilUs, endUs));
+        return done !== undefined;
       },
-      result: () => {
-        const r = finishRun(tb, replicaVerifyRace, judge);
-        return { ...r, simulatedUs: done?.clockUs ?? 0 };
-      },
+      result: () => finishRun(tb, replicaVerifyRace, judge),
       snapshot: () => ({ verdict: done?.verdict ?? null, schedule: done?.violation?.schedule ?? null }),
     };
   },
