@@ -21,6 +21,7 @@ import { webFigures } from './web.js';
 import { blobFigures } from './blob.js';
 import { nvmeFigures } from './nvme.js';
 import { sweepFigures } from './sweep.js';
+import { exploreFigures } from './explore.js';
 
 const progress = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
@@ -132,6 +133,7 @@ async function main(argv: string[]): Promise<void> {
     blob: await blobFigures(progress),
     nvme: await nvmeFigures(progress),
     sweep: await sweepFigures(progress),
+    explore: await exploreFigures(progress),
     targets: { ratio: 0.25, wasmGzipBytesMax: 300 * 1024 },
   };
   const json = JSON.stringify(result, null, 2);

@@ -15,21 +15,22 @@
  *
  * Under a finite bound, plain sleep sets lose schedules: the explored twin of a skipped schedule
  * may need more preemptions than the bound allows (Coons, Musuvathi, McKinley, "Bounded
- * partial-order reduction", OOPSLA 2013). Here, with a bound, only the non-preemptive choice
- * (the last task going on with a step or a wake-up) goes to sleep. Its twin then costs no more
- * preemptions than the skipped schedule: the skipped one pays a preemption to leave that task
- * and another (or the same cost) to come back, the twin at most one to switch after it. Lock
- * ops never sleep under a bound, since doing one earlier can change whether another task's
- * switch counts as a preemption. The tests compare reduced and unreduced searches on random
- * programs at several bounds.
+ * partial-order reduction", OOPSLA 2013). So with a bound only the non-preemptive choice (the
+ * task that took the last step going on with a step or a wake-up) sleeps in its later siblings'
+ * subtrees. A schedule it skips pays a preemption to leave that task and comes back to it later;
+ * the twin, which runs that step first, pays at most one at the switch after it and none at the
+ * return, so it fits the bound whenever the skipped one does. Lock ops never sleep under a
+ * bound: taking or releasing a mutex earlier changes whether another task's switch counts as a
+ * preemption (a waiter's switch is free while the mutex is held). reduction.test.ts checks this
+ * against the plain search on random programs; both looser rules fail it.
  */
-import { dependent } from './dependence.js';
-import { Prng } from '../sim/prng.js';
-import { Run, type RunStatus } from './run.js';
-import { DEFAULT_MAX_STEPS, replayChooser, runWith, type RunOptions, type RunReport } from './runner.js';
+import { runWith, replayChooser, type RunOptions, type RunReport } from './runner.js';
+import type { RunStatus } from './run.js';
 import { ExploreError, type ExploreScenario, type Violation } from './scenario.js';
+import { estimateSchedules, fmtCount } from './estimate.js';
+import { candidatesAt, childSleep, newRun, sameList, searchOf, type Node, type Reduction, type Search } from './tree.js';
 
-export type Reduction = 'sleep-sets' | 'none';
+export type { Reduction } from './tree.js';
 
 export interface ExploreProgress {
   readonly schedules: number;
@@ -93,203 +94,164 @@ export interface ExploreReport {
   readonly maxSteps: number;
 }
 
-interface Node {
-  /** Enabled task indices when the node was first reached (replays must see the same). */
-  readonly enabled: readonly number[];
-  /** Choices explored here, in order; `next` is the current one. */
-  readonly candidates: readonly number[];
-  next: number;
-  readonly sleep: readonly number[];
-  readonly last: number;
-}
+/**
+ * A search that runs in slices: `advance(n)` makes at most n more runs and says whether the
+ * search has ended, so a worker or a CLI can yield between slices (to show progress, or to see
+ * a stop request) without losing its place. `explore` runs one to the end.
+ */
+export class Exploration {
+  private readonly s: Search;
+  private readonly stack: Node[] = [];
+  private readonly states = new Set<string>();
+  private hasState = false;
+  private schedules = 0;
+  private blocked = 0;
+  private violating = 0;
+  private best: { choices: number[]; steps: number; preemptions: number } | undefined;
+  private names: readonly string[] = [];
+  private longest = 0;
+  private stopped: ExploreReport['stopped'];
+  private ended = false;
 
-interface Search {
-  readonly bounded: boolean;
-  readonly bound: number;
-  readonly reduce: boolean;
-  boundReached: boolean;
-}
-
-function candidatesAt(run: Run, sleep: readonly number[], s: Search): number[] {
-  const out: number[] = [];
-  const enabled = run.enabled();
-  const order = run.last >= 0 && enabled.includes(run.last) ? [run.last, ...enabled.filter((i) => i !== run.last)] : enabled;
-  for (const i of order) {
-    if (sleep.includes(i)) continue;
-    if (run.preemptions + (run.preempts(i) ? 1 : 0) > s.bound) {
-      s.boundReached = true;
-      continue;
-    }
-    out.push(i);
-  }
-  return out;
-}
-
-/** The sleep set of the child reached by choosing candidates[k] at a node. */
-function childSleep(run: Run, sleep: readonly number[], candidates: readonly number[], k: number, last: number, s: Search): number[] {
-  if (!s.reduce) return [];
-  const c = candidates[k]!;
-  const op = run.pending(c)!;
-  const done = s.bounded ? (k > 0 && candidates[0] === last && sleepsUnderBound(run, last) ? [last] : []) : candidates.slice(0, k);
-  const out: number[] = [];
-  for (const i of sleep) if (!dependent(run.pending(i)!, op)) out.push(i);
-  for (const i of done) if (!dependent(run.pending(i)!, op)) out.push(i);
-  return out;
-}
-
-function sleepsUnderBound(run: Run, i: number): boolean {
-  const kind = run.pending(i)?.kind;
-  return kind === 'step' || kind === 'sleep';
-}
-
-function searchOf(opts: ExploreOptions): Search {
-  const p = opts.preemptions;
-  if (p !== undefined && p !== Infinity && !(Number.isInteger(p) && p >= 0)) {
-    throw new ExploreError(`preemption bound ${p}: expected a whole number >= 0 (or none for unbounded)`);
-  }
-  const reduction = opts.reduction ?? 'sleep-sets';
-  if (reduction !== 'sleep-sets' && reduction !== 'none') throw new ExploreError(`reduction "${String(reduction)}": expected sleep-sets or none`);
-  const bounded = p !== undefined && p !== Infinity;
-  return { bounded, bound: bounded ? p : Infinity, reduce: reduction === 'sleep-sets', boundReached: false };
-}
-
-function newRun(scenario: ExploreScenario, opts: RunOptions): Run {
-  return new Run((env) => scenario.setup(env), { record: false, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS });
-}
-
-function sameList(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-export function explore(scenario: ExploreScenario, opts: ExploreOptions = {}): ExploreReport {
-  const s = searchOf(opts);
-  if (opts.refuseAbove !== undefined) {
-    const est = estimateSchedules(scenario, opts);
-    if (est.estimate > opts.refuseAbove) {
-      throw new ExploreError(
-        `${scenario.name}: bound ${s.bounded ? s.bound : 'none'} with reduction ${opts.reduction ?? 'sleep-sets'} has an estimated ${fmtCount(est.estimate)} schedules (${est.samples} random probes), above the limit ${opts.refuseAbove}; lower the bound or raise the limit`,
-      );
+  constructor(
+    private readonly scenario: ExploreScenario,
+    private readonly opts: ExploreOptions = {},
+  ) {
+    this.s = searchOf(opts);
+    if (opts.refuseAbove !== undefined) {
+      const est = estimateSchedules(scenario, opts);
+      if (est.estimate > opts.refuseAbove) {
+        throw new ExploreError(
+          `${scenario.name}: bound ${this.s.bounded ? this.s.bound : 'none'} with reduction ${opts.reduction ?? 'sleep-sets'} has an estimated ${fmtCount(est.estimate)} schedules (${est.samples} random probes), above the limit ${opts.refuseAbove}; lower the bound or raise the limit`,
+        );
+      }
     }
   }
-  const every = opts.progressEvery ?? 1000;
-  const states = new Set<string>();
-  let hasState = false;
-  let schedules = 0;
-  let blocked = 0;
-  let violating = 0;
-  let best: { choices: number[]; steps: number; preemptions: number } | undefined;
-  let maxSteps = 0;
-  let stopped: ExploreReport['stopped'];
-  const stack: Node[] = [];
-  const progress = (): ExploreProgress => ({ schedules, sleepBlocked: blocked, violatingSchedules: violating, distinctStates: states.size });
-  for (;;) {
-    if (opts.signal?.aborted) {
-      stopped = 'signal';
-      break;
+
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  progress(): ExploreProgress {
+    return { schedules: this.schedules, sleepBlocked: this.blocked, violatingSchedules: this.violating, distinctStates: this.states.size };
+  }
+
+  /** Makes up to `runs` more runs; true once the search has ended (finished or stopped). */
+  advance(runs = Infinity): boolean {
+    const { opts, stack } = this;
+    const every = opts.progressEvery ?? 1000;
+    for (let k = 0; k < runs && !this.ended; k++) {
+      if (opts.signal?.aborted) {
+        this.end('signal');
+        break;
+      }
+      this.runOnce();
+      if ((this.schedules + this.blocked) % every === 0) opts.onProgress?.(this.progress());
+      if (this.stopped === 'violation') {
+        this.end('violation');
+        break;
+      }
+      while (stack.length > 0 && stack[stack.length - 1]!.next + 1 >= stack[stack.length - 1]!.candidates.length) stack.pop();
+      if (stack.length === 0) {
+        this.end(undefined);
+        break;
+      }
+      if (opts.limit !== undefined && this.schedules >= opts.limit) {
+        this.end('limit');
+        break;
+      }
+      stack[stack.length - 1]!.next++;
     }
-    const run = newRun(scenario, opts);
+    return this.ended;
+  }
+
+  /** Stops the search where it is (the report says it was not exhaustive). */
+  stop(): void {
+    if (!this.ended) this.end('signal');
+  }
+
+  private end(stopped: ExploreReport['stopped']): void {
+    this.stopped = stopped;
+    this.ended = true;
+    this.opts.onProgress?.(this.progress());
+  }
+
+  /** Replays the current stack, then extends it with first choices to the end of a run. */
+  private runOnce(): void {
+    const { opts, stack, s } = this;
+    const run = newRun(this.scenario, opts);
+    this.names = run.tasks.map((t) => t.name);
     let sleep: number[] = [];
     for (let d = 0; d < stack.length; d++) {
       const n = stack[d]!;
       if (run.status !== 'running' || !sameList(run.enabled(), n.enabled)) {
-        throw new ExploreError(`${scenario.name} is not deterministic: replaying the same ${d} choices from setup() gave different enabled tasks (setup must build fresh state and use no outside randomness)`);
+        throw new ExploreError(`${this.scenario.name} is not deterministic: replaying the same ${d} choices from setup() gave different enabled tasks (setup must build fresh state and use no outside randomness)`);
       }
       if (d === stack.length - 1) sleep = childSleep(run, n.sleep, n.candidates, n.next, n.last, s);
       run.execute(n.candidates[n.next]!);
     }
-    let wasBlocked = false;
     while (run.status === 'running') {
       const candidates = candidatesAt(run, sleep, s);
       if (candidates.length === 0) {
-        wasBlocked = true;
-        break;
+        this.blocked++;
+        return;
       }
       const n: Node = { enabled: [...run.enabled()], candidates, next: 0, sleep, last: run.last };
       stack.push(n);
       sleep = childSleep(run, n.sleep, candidates, 0, n.last, s);
       run.execute(candidates[0]!);
     }
-    maxSteps = Math.max(maxSteps, run.steps);
-    if (wasBlocked) blocked++;
-    else {
-      schedules++;
-      const st = run.status === 'done' || run.status === 'deadlock' ? run.instance.state?.() : undefined;
-      if (st !== undefined) {
-        hasState = true;
-        states.add(st);
-      }
-      opts.onRun?.({ status: run.status as ExploredRun['status'], state: st, violation: run.violation, steps: run.steps, preemptions: run.preemptions });
-      if (run.violation !== undefined) {
-        violating++;
-        if (best === undefined || run.steps < best.steps || (run.steps === best.steps && run.preemptions < best.preemptions)) {
-          best = { choices: [...run.choices], steps: run.steps, preemptions: run.preemptions };
-        }
-      }
+    this.longest = Math.max(this.longest, run.steps);
+    this.schedules++;
+    const st = run.status === 'done' || run.status === 'deadlock' ? run.instance.state?.() : undefined;
+    if (st !== undefined) {
+      this.hasState = true;
+      this.states.add(st);
     }
-    if ((schedules + blocked) % every === 0) opts.onProgress?.(progress());
-    if (run.violation !== undefined && opts.stopOnViolation) {
-      stopped = 'violation';
-      break;
+    opts.onEnd?.(run.instance);
+    opts.onRun?.({ status: run.status as ExploredRun['status'], state: st, violation: run.violation, steps: run.steps, preemptions: run.preemptions });
+    if (run.violation === undefined) return;
+    this.violating++;
+    const b = this.best;
+    if (b === undefined || run.steps < b.steps || (run.steps === b.steps && run.preemptions < b.preemptions)) {
+      this.best = { choices: [...run.choices], steps: run.steps, preemptions: run.preemptions };
     }
-    while (stack.length > 0 && stack[stack.length - 1]!.next + 1 >= stack[stack.length - 1]!.candidates.length) stack.pop();
-    if (stack.length === 0) break;
-    if (opts.limit !== undefined && schedules >= opts.limit) {
-      stopped = 'limit';
-      break;
-    }
-    stack[stack.length - 1]!.next++;
+    if (opts.stopOnViolation) this.stopped = 'violation';
   }
-  opts.onProgress?.(progress());
-  let violation: RunReport | undefined;
-  if (best !== undefined) {
-    const probe = newRun(scenario, opts);
-    const names = probe.tasks.map((t) => t.name);
-    violation = runWith(scenario, replayChooser(best.choices.map((i) => names[i]!)), opts);
+
+  /** The report so far (final once `finished`). */
+  report(): ExploreReport {
+    const b = this.best;
+    const violation = b === undefined ? undefined : runWith(this.scenario, replayChooser(b.choices.map((i) => this.names[i]!)), { maxSteps: this.opts.maxSteps });
+    return {
+      scenario: this.scenario.name,
+      bound: this.s.bounded ? this.s.bound : null,
+      reduction: this.s.reduce ? 'sleep-sets' : 'none',
+      schedules: this.schedules,
+      sleepBlocked: this.blocked,
+      distinctStates: this.hasState ? this.states.size : null,
+      exhaustive: this.ended && this.stopped === undefined,
+      boundReached: this.s.boundReached,
+      stopped: this.stopped,
+      violatingSchedules: this.violating,
+      violation,
+      maxSteps: this.longest,
+    };
   }
-  return {
-    scenario: scenario.name,
-    bound: s.bounded ? s.bound : null,
-    reduction: s.reduce ? 'sleep-sets' : 'none',
-    schedules,
-    sleepBlocked: blocked,
-    distinctStates: hasState ? states.size : null,
-    exhaustive: stopped === undefined,
-    boundReached: s.boundReached,
-    stopped,
-    violatingSchedules: violating,
-    violation,
-    maxSteps,
-  };
 }
 
-/**
- * Knuth's estimate of how many runs a search with these options makes: random root-to-leaf
- * probes through the same tree (same candidates, same sleep sets), each worth the product of
- * the branching along it. Unbiased; its spread grows with the tree's unevenness.
- */
-export function estimateSchedules(scenario: ExploreScenario, opts: ExploreOptions = {}, samples = 64, seed = 1): { readonly estimate: number; readonly samples: number } {
-  const s = searchOf(opts);
-  const prng = new Prng(seed);
-  let sum = 0;
-  for (let k = 0; k < samples; k++) {
-    const run = newRun(scenario, opts);
-    let sleep: number[] = [];
-    let weight = 1;
-    while (run.status === 'running') {
-      const candidates = candidatesAt(run, sleep, s);
-      if (candidates.length === 0) break;
-      const j = prng.int(0, candidates.length - 1);
-      weight *= candidates.length;
-      sleep = childSleep(run, sleep, candidates, j, run.last, s);
-      run.execute(candidates[j]!);
-    }
-    sum += weight;
-  }
-  return { estimate: sum / samples, samples };
+export function explore(scenario: ExploreScenario, opts: ExploreOptions = {}): ExploreReport {
+  const e = new Exploration(scenario, opts);
+  e.advance();
+  return e.report();
 }
 
-function fmtCount(x: number): string {
-  return x < 1e6 ? String(Math.round(x)) : x.toExponential(1);
+/** The same search in slices of `runsPerSlice` runs, yielding to the event loop between them
+ *  (setTimeout, in Node and browsers), so progress shows and a stop request gets through. */
+export async function exploreInSlices(scenario: ExploreScenario, opts: ExploreOptions = {}, runsPerSlice = 500): Promise<ExploreReport> {
+  const e = new Exploration(scenario, opts);
+  while (!e.advance(runsPerSlice)) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  return e.report();
 }
 
 /** One line: "no violation in 12 schedules (bound 2, sleep-sets, exhaustive)" or the violation. */

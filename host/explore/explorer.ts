@@ -45,10 +45,16 @@
  *
  * Schedules print as the task of every step, `a,b*2,a` (schedule.ts). A schedule that does not
  * fit (a choice not enabled, too short, too long) is refused with a ScheduleError and its step.
+ *
+ * Big searches: `estimateSchedules` guesses the count; `explore(s, { refuseAbove: 1e6 })` refuses
+ * a bound above that, `limit` stops after so many schedules, and `new Exploration(s, opts)` with
+ * `advance(n)` / `stop()` (or `exploreInSlices`) runs it in slices for a live count and a stop
+ * button. docs/explore.md has the semantics.
  */
 export type { ExploreTask, Instance, ExploreScenario, ExploreEnv, Violation, ViolationKind } from './scenario.js';
 export { ExploreError } from './scenario.js';
 export { ScheduleError, formatSchedule, parseSchedule } from './schedule.js';
 export type { TraceEntry, RunStatus } from './run.js';
-export { type Chooser, type ChoiceContext, type RunReport, type RunOptions, randomChooser, replayChooser, runWith, replay, runRandom, searchRandom, formatTrace } from './runner.js';
-export { type ExploreOptions, type ExploreReport, type ExploreProgress, type ExploredRun, type Reduction, explore, estimateSchedules, formatVerdict } from './exhaustive.js';
+export { type Chooser, type ChoiceContext, type RunReport, type RunOptions, randomChooser, pctChooser, replayChooser, runWith, replay, runRandom, searchRandom, formatTrace, formatRun } from './runner.js';
+export { type ExploreOptions, type ExploreReport, type ExploreProgress, type ExploredRun, type Reduction, Exploration, explore, exploreInSlices, formatVerdict } from './exhaustive.js';
+export { estimateSchedules } from './estimate.js';

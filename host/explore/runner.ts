@@ -5,7 +5,7 @@
 import { Prng } from '../sim/prng.js';
 import { TraceHash } from '../sim/trace.js';
 import { Run, type RunStatus, type TraceEntry } from './run.js';
-import type { ExploreScenario, Violation } from './scenario.js';
+import type { ExploreScenario, Instance, Violation } from './scenario.js';
 import { ScheduleError, formatSchedule, parseSchedule } from './schedule.js';
 
 /** What a chooser sees at each step. */
@@ -55,6 +55,43 @@ export function replayChooser(schedule: string | readonly string[]): Chooser {
   };
 }
 
+/**
+ * PCT (Burckhardt et al., "A randomized scheduler with probabilistic guarantees of finding
+ * bugs", ASPLOS 2010): tasks get random distinct priorities and the highest enabled one runs; at
+ * `depth - 1` random steps out of `steps` the running task drops below all others. A bug needing
+ * `depth` ordering constraints shows with probability at least 1/(tasks * steps^(depth-1)) per
+ * run, where uniform choice can be far less likely to hit a narrow window.
+ */
+export function pctChooser(seed: number, opts: { readonly depth?: number; readonly steps?: number } = {}): Chooser {
+  const depth = opts.depth ?? 2;
+  const steps = opts.steps ?? 100;
+  if (!(Number.isInteger(depth) && depth >= 1) || !(Number.isInteger(steps) && steps >= 1)) {
+    throw new ScheduleError(`pctChooser: depth ${depth} and steps ${steps} must be whole numbers >= 1`, 0);
+  }
+  const prng = new Prng(seed);
+  const changes: number[] = [];
+  while (changes.length < Math.min(depth - 1, steps)) {
+    const c = prng.int(0, steps - 1);
+    if (!changes.includes(c)) changes.push(c);
+  }
+  const priority = new Map<string, number>();
+  const top = (enabled: readonly string[]): string => {
+    let best = enabled[0]!;
+    for (const name of enabled) {
+      if (!priority.has(name)) priority.set(name, depth + prng.float()); // above every lowered one
+      if (priority.get(name)! > priority.get(best)!) best = name;
+    }
+    return best;
+  };
+  return {
+    choose(ctx) {
+      const j = changes.indexOf(ctx.step);
+      if (j >= 0) priority.set(top(ctx.enabled), j); // the running task drops below the rest
+      return top(ctx.enabled);
+    },
+  };
+}
+
 export interface RunReport {
   readonly scenario: string;
   /** The printed schedule of this run (replayChooser takes it back). */
@@ -78,6 +115,9 @@ export interface RunOptions {
   /** A run that takes this many steps without every task finishing ends as a liveness
    *  violation (default 100000). */
   readonly maxSteps?: number;
+  /** Called with the run's instance when it has ended (before the report is made), to read
+   *  evidence off the model: what a call returned, which object the map holds. */
+  readonly onEnd?: (instance: Instance) => void;
 }
 
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -94,6 +134,7 @@ export function runWith(scenario: ExploreScenario, chooser: Chooser, opts: RunOp
     run.execute(i);
   }
   chooser.finish?.(run.steps);
+  opts.onEnd?.(run.instance);
   return report(scenario.name, run);
 }
 
@@ -107,10 +148,17 @@ export function runRandom(scenario: ExploreScenario, seed: number, opts: RunOpti
   return runWith(scenario, randomChooser(seed), opts);
 }
 
-/** Random runs for seeds seed, seed+1, ...: the first violating run, or undefined after `runs`. */
-export function searchRandom(scenario: ExploreScenario, seed: number, runs: number, opts: RunOptions = {}): { readonly runs: number; readonly violating: RunReport | undefined } {
+/** Runs with choosers for seeds seed, seed+1, ... (uniform random unless `chooser` is given):
+ *  the first violating run, or undefined after `runs`. */
+export function searchRandom(
+  scenario: ExploreScenario,
+  seed: number,
+  runs: number,
+  opts: RunOptions & { readonly chooser?: (seed: number) => Chooser } = {},
+): { readonly runs: number; readonly violating: RunReport | undefined } {
+  const make = opts.chooser ?? randomChooser;
   for (let k = 0; k < runs; k++) {
-    const r = runRandom(scenario, seed + k, opts);
+    const r = runWith(scenario, make(seed + k), opts);
     if (r.violation !== undefined) return { runs: k + 1, violating: r };
   }
   return { runs, violating: undefined };
@@ -154,4 +202,11 @@ export function formatTrace(trace: readonly TraceEntry[]): string {
   return trace
     .map((e) => `  #${String(e.step).padEnd(4)} t=${String(e.t).padEnd(8)} ${e.task.padEnd(w)}  ${e.op} ${e.what}${e.preempt ? '  (preempts)' : ''}`)
     .join('\n');
+}
+
+/** A run for people: the verdict, the schedule to replay it, and the trace. */
+export function formatRun(r: RunReport): string {
+  const verdict = r.violation === undefined ? `${r.status}, no violation` : `${r.violation.kind} violation: ${r.violation.message}`;
+  const pre = `${r.preemptions} preemption${r.preemptions === 1 ? '' : 's'}`;
+  return `${r.scenario}: ${verdict}\nschedule (${r.steps} steps, ${pre}): ${r.schedule}\n${formatTrace(r.trace)}`;
 }

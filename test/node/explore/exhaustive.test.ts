@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExploreError, estimateSchedules, explore, formatTrace, formatVerdict, replay, type ExploreScenario } from '../../../host/explore/explorer.js';
+import { Exploration, ExploreError, estimateSchedules, explore, exploreInSlices, formatTrace, formatVerdict, replay, type ExploreScenario } from '../../../host/explore/explorer.js';
 import { step, writes } from '../../../host/explore/task.js';
 import { increments, lockOrderInversion } from './programs.js';
 
@@ -112,6 +112,20 @@ describe('exhaustive search', () => {
     expect(seen).toEqual([50, 100, 150, 200, 200]);
     const first = explore(s, { reduction: 'none', stopOnViolation: true });
     expect([first.violatingSchedules, first.stopped]).toEqual([1, 'violation']);
+  });
+
+  it('runs in slices with the same result, and can be stopped between them', async () => {
+    const s = increments({ prepare: true, tasks: ['a', 'b', 'c'] });
+    expect(await exploreInSlices(s, { preemptions: 2 }, 7)).toEqual(explore(s, { preemptions: 2 }));
+    const e = new Exploration(s, { reduction: 'none' });
+    expect(e.advance(10)).toBe(false);
+    expect(e.progress().schedules).toBe(10);
+    expect(e.advance(15)).toBe(false);
+    expect(e.progress().schedules).toBe(25);
+    e.stop();
+    expect([e.finished, e.report().exhaustive, e.report().stopped, e.report().schedules]).toEqual([true, false, 'signal', 25]);
+    expect(e.advance(10)).toBe(true);
+    expect(e.progress().schedules).toBe(25);
   });
 
   it('estimates the schedule count and refuses a bound above the limit', () => {

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ExploreError, ScheduleError, formatSchedule, formatTrace, parseSchedule, replay, runRandom, searchRandom, type ExploreScenario } from '../../../host/explore/explorer.js';
+import { ExploreError, ScheduleError, formatRun, pctChooser, runWith, formatSchedule, formatTrace, parseSchedule, replay, runRandom, searchRandom, type ExploreScenario } from '../../../host/explore/explorer.js';
 import { lock, sleep, step, unlock, writes, reads, type TaskBody } from '../../../host/explore/task.js';
 import { increments, lockOrderInversion } from './programs.js';
 
@@ -29,6 +30,11 @@ describe('runner', () => {
     expect(r.preemptions).toBe(1);
     expect(r.trace.map((e) => e.preempt)).toEqual([false, true, false, false]);
     expect(formatTrace(r.trace)).toContain('b     step read x  (preempts)');
+    expect(formatRun(r).split('\n').slice(0, 3)).toEqual([
+      'increments: safety violation: x is 1 after 2 increments (an update was lost)',
+      'schedule (4 steps, 1 preemption): a,b*2,a',
+      '  #0    t=0        a     step read x',
+    ]);
   });
 
   it('the same schedule gives the same trace hash; a different one a different hash', () => {
@@ -56,6 +62,35 @@ describe('runner', () => {
     const found = searchRandom(increments(), 1, 50);
     expect(found.violating?.violation?.kind).toBe('safety');
     expect(replay(increments(), found.violating!.schedule).state).toBe('x=1');
+  });
+
+  it('PCT finds a bug that needs one task to run 21 steps in a row, where uniform choice does not', () => {
+    // a reads x, then writes x + 1; b does 20 steps of its own, then writes 10 to x. The write
+    // is lost only if all of b runs between a's two steps: 2^-21 per uniform run, about
+    // 1/(2 * 30) per PCT run (a first, and the change point right after a's read).
+    const s: ExploreScenario = {
+      name: 'narrow',
+      setup() {
+        const m = { x: 0 };
+        function* a() {
+          yield* step('read x', [reads('x')]);
+          const v = m.x;
+          yield* step('write x', [writes('x')]);
+          m.x = v + 1;
+        }
+        function* b() {
+          for (let i = 0; i < 20; i++) yield* step('local', [writes('b.local')]);
+          yield* step('write x', [writes('x')]);
+          m.x = 10;
+        }
+        return { tasks: [{ name: 'a', body: a() }, { name: 'b', body: b() }], check: () => (m.x === 1 ? 'b\'s write was lost' : undefined) };
+      },
+    };
+    expect(searchRandom(s, 1, 500).violating).toBeUndefined();
+    const pct = searchRandom(s, 1, 500, { chooser: (seed) => pctChooser(seed, { depth: 2, steps: 30 }) });
+    expect(pct.violating?.schedule).toBe('a,b*21,a');
+    expect(runWith(s, pctChooser(pct.runs, { depth: 2, steps: 30 })).hash).toBe(pct.violating!.hash);
+    expect(() => pctChooser(1, { depth: 0 })).toThrow(/whole numbers >= 1/);
   });
 
   it('reports a lock order inversion as a deadlock naming who waits for what', () => {
@@ -171,5 +206,20 @@ describe('runner', () => {
     const r = runRandom(s, 1, { maxSteps: 50 });
     expect(r.status).toBe('liveness');
     expect(r.steps).toBe(50);
+  });
+});
+
+describe('host/explore', () => {
+  it('imports no Node-only module (it runs in the browser worker too)', () => {
+    const dir = new URL('../../../host/explore/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('explorer.ts');
+    for (const f of files) expect(readFileSync(new URL(f, dir), 'utf8'), f).not.toMatch(/from '(node:|fs|path|os|child_process|worker_threads)/);
+  });
+
+  it('hands the ended run\'s instance to onEnd, for reading evidence off the model', () => {
+    let seen: string | undefined;
+    replay(increments(), 'a,b*2,a', { onEnd: (inst) => (seen = inst.state?.()) });
+    expect(seen).toBe('x=1');
   });
 });
