@@ -9,9 +9,9 @@ import { explore, formatTrace, formatVerdict, replay, runWith, searchRandom, typ
 import { createRpcServer } from '../spdk/rpc/index.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
 import { MONITOR_INTERVAL_US } from '../longhorn/spdk-engine/server.js';
-import { observationLines, raceModel, type RaceBug, type RaceObservation } from './replica-verify-race-model.js';
+import { observationLines, raceModel, type RaceBug, type RaceModel, type RaceObservation } from './replica-verify-race-model.js';
 import { replicaVerifyRaceInfo } from './replica-verify-race.info.js';
-import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+import { buildTestbed, finishRun, type Judgement, type Testbed } from './testbed.js';
 
 const IP = '192.0.2.10';
 const MiB = 1 << 20;
@@ -27,6 +27,19 @@ interface Searched {
   clockUs: number;
 }
 
+/** One SPDK target (an lvstore on a memory disk) and the race's explorer scenario on it, the
+ *  variant of `opts` selecting the engine's version; also what the explorer bench runs. */
+export async function buildRaceModel(opts: RunOptions, bug: RaceBug): Promise<{ tb: Testbed; model: RaceModel }> {
+  const tb = await buildTestbed(opts, { machines: [{ name: 'node', ip: IP }], mss: 1448, latencyUs: 1, jitterUs: 0, lossPpm: 0, tsoBytes: 0 });
+  const m = tb.machine('node');
+  // The lvol library's UUIDs come from a stream the run's seed fixes.
+  m.api.spdk_wasm_uuid_set_seed(tb.world.rng.u32(), 0x5ba5e004);
+  const rpc = createRpcServer(m, { state: 'runtime' });
+  rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 16384, block_size: 4096 });
+  rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: MiB });
+  return { tb, model: raceModel(rpc, bug, opts.variant === 'patched', IP) };
+}
+
 export const replicaVerifyRace: Scenario = {
   ...replicaVerifyRaceInfo,
   run(opts: RunOptions): Promise<RunResult> {
@@ -35,15 +48,7 @@ export const replicaVerifyRace: Scenario = {
   async start(opts: RunOptions): Promise<Session> {
     const p = opts.params;
     const bug = p['bug'] as RaceBug;
-    const patched = opts.variant === 'patched';
-    const tb = await buildTestbed(opts, { machines: [{ name: 'node', ip: IP }], mss: 1448, latencyUs: 1, jitterUs: 0, lossPpm: 0, tsoBytes: 0 });
-    const m = tb.machine('node');
-    // The lvol library's UUIDs come from a stream the run's seed fixes.
-    m.api.spdk_wasm_uuid_set_seed(tb.world.rng.u32(), 0x5ba5e004);
-    const rpc = createRpcServer(m, { state: 'runtime' });
-    rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 16384, block_size: 4096 });
-    rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: MiB });
-    const model = raceModel(rpc, bug, patched, IP);
+    const { tb, model } = await buildRaceModel(opts, bug);
     let done: Searched | undefined;
 
     const search = (): Searched => {
