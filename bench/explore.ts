@@ -11,6 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { estimateSchedules, explore, type ExploreScenario, type Reduction } from '../host/explore/explorer.js';
 import { lock, reads, sleep, step, unlock, writes, type TaskBody } from '../host/explore/task.js';
+import { buildRaceModel } from '../host/scenarios/replica-verify-race.js';
+import { loadVariant } from '../host/spdk/node-loader.js';
 
 /** The race's shape: create inserts first (unpatched order), verify may drop it. */
 export const verifyRaceShape: ExploreScenario = {
@@ -64,6 +66,8 @@ export const verifyRaceShape: ExploreScenario = {
  *  unreduced search is estimated above MAX_ESTIMATE are listed as skipped with the estimate. */
 export const BENCH_SCENARIOS: readonly { readonly name: string; readonly bounds: readonly (number | undefined)[]; make(): Promise<ExploreScenario> }[] = [
   { name: verifyRaceShape.name, bounds: [1, 2, undefined], make: async () => verifyRaceShape },
+  // The real scenario (host/scenarios/replica-verify-race), unpatched, on one SPDK target.
+  { name: 'replica-verify-race', bounds: [1, 2], make: async () => (await buildRaceModel({ variant: 'unpatched', flavor: 'release', seed: 1, params: {}, load: loadVariant }, '9953')).model.scenario },
 ];
 const MAX_ESTIMATE = 200_000;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;

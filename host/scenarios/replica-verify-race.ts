@@ -8,9 +8,9 @@
 import { Exploration, formatTrace, formatVerdict, randomChooser, replay, runWith, type Chooser, type ExploreReport, type RunReport } from '../explore/explorer.js';
 import { createRpcServer } from '../spdk/rpc/index.js';
 import { runToEnd, type RunOptions, type RunResult, type Scenario, type Session } from './contract.js';
-import { observationLines, raceModel, type RaceBug, type RaceObservation } from './replica-verify-race-model.js';
+import { observationLines, raceModel, type RaceBug, type RaceModel, type RaceObservation } from './replica-verify-race-model.js';
 import { replicaVerifyRaceInfo } from './replica-verify-race.info.js';
-import { buildTestbed, finishRun, type Judgement } from './testbed.js';
+import { buildTestbed, finishRun, type Judgement, type Testbed } from './testbed.js';
 
 const IP = '192.0.2.10';
 const MiB = 1 << 20;
@@ -31,6 +31,19 @@ interface Searched {
   clockUs: number;
 }
 
+/** One SPDK target (an lvstore on a memory disk) and the race's explorer scenario on it, the
+ *  variant of `opts` selecting the engine's version; also what the explorer bench runs. */
+export async function buildRaceModel(opts: RunOptions, bug: RaceBug): Promise<{ tb: Testbed; model: RaceModel }> {
+  const tb = await buildTestbed(opts, { machines: [{ name: 'node', ip: IP }], mss: 1448, latencyUs: 1, jitterUs: 0, lossPpm: 0, tsoBytes: 0 });
+  const m = tb.machine('node');
+  // The lvol library's UUIDs come from a stream the run's seed fixes.
+  m.api.spdk_wasm_uuid_set_seed(tb.world.rng.u32(), 0x5ba5e004);
+  const rpc = createRpcServer(m, { state: 'runtime' });
+  rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 16384, block_size: 4096 });
+  rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: MiB });
+  return { tb, model: raceModel(rpc, bug, opts.variant === 'patched', IP) };
+}
+
 export const replicaVerifyRace: Scenario = {
   ...replicaVerifyRaceInfo,
   run(opts: RunOptions): Promise<RunResult> {
@@ -39,15 +52,7 @@ export const replicaVerifyRace: Scenario = {
   async start(opts: RunOptions): Promise<Session> {
     const p = opts.params;
     const bug = p['bug'] as RaceBug;
-    const patched = opts.variant === 'patched';
-    const tb = await buildTestbed(opts, { machines: [{ name: 'node', ip: IP }], mss: 1448, latencyUs: 1, jitterUs: 0, lossPpm: 0, tsoBytes: 0 });
-    const m = tb.machine('node');
-    // The lvol library's UUIDs come from a stream the run's seed fixes.
-    m.api.spdk_wasm_uuid_set_seed(tb.world.rng.u32(), 0x5ba5e004);
-    const rpc = createRpcServer(m, { state: 'runtime' });
-    rpc.call('bdev_mem_create', { name: 'Mem0', num_blocks: 16384, block_size: 4096 });
-    rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'Mem0', lvs_name: 'lvs0', cluster_sz: MiB });
-    const model = raceModel(rpc, bug, patched, IP);
+    const { tb, model } = await buildRaceModel(opts, bug);
     let done: Searched | undefined;
 
     /** The search, in slices of at most SLICE_RUNS runs so a page can show its count and stay
@@ -103,7 +108,7 @@ export const replicaVerifyRace: Scenario = {
         oracle: 'safety',
         summary: v !== undefined ? `${v.violation!.message}` : verdict === 'clean' ? s.verdict : `inconclusive: ${s.verdict}`,
         evidence: {
-          bug, search: s.verdict, ...(verdict === 'inconclusive' ? { missing: 'the search stopped before it covered every schedule within the bound' } : {}), schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null,
+          bug, search: s.verdict, ...(verdict === 'inconclusive' ? { missing: 'the search stopped before it covered every schedule within the bound' } : {}), schedule: v?.schedule ?? null, explorerHash: v?.hash ?? null, exploredUs: s.clockUs,
           observed: o === undefined ? null : (JSON.parse(JSON.stringify(o)) as Record<string, unknown>),
           lines,
         },
