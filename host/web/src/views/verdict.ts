@@ -89,8 +89,9 @@ export class VerdictView {
       ctx.evidence !== undefined
         ? h('p', {}, h('a', { href: '#views', id: 'jump-evidence', class: 'jump', onclick: (ev: Event) => this.jump(ev, ctx.evidence!) }, `Jump to the evidence: ${ctx.evidence.label}`))
         : null,
-      lines.length > 0 ? h('pre', { class: 'evidence', id: 'evidence' }, lines.join('\n')) : null,
-      asan !== undefined ? h('details', {}, h('summary', {}, 'AddressSanitizer report'), h('pre', { class: 'evidence', id: 'asan-report' }, asan)) : null,
+      // Long evidence scrolls: focusable, so a keyboard can scroll it too.
+      lines.length > 0 ? h('pre', { class: 'evidence', id: 'evidence', tabindex: 0, 'aria-label': 'evidence' }, lines.join('\n')) : null,
+      asan !== undefined ? h('details', {}, h('summary', {}, 'AddressSanitizer report'), h('pre', { class: 'evidence', id: 'asan-report', tabindex: 0, 'aria-label': 'AddressSanitizer report' }, asan)) : null,
       h('p', { class: 'meta' },
         `simulated ${formatUs(r.simulatedUs)} · `, term('trace hash'), ` ${r.traceHash} (${r.traceEvents.toLocaleString('en-US')} events) · build ${r.build}`),
       h('p', { class: 'meta' }, 'replay on the command line: ', h('code', {}, r.replay)),
