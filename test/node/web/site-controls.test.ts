@@ -133,12 +133,12 @@ describe.skipIf(chrome.path === undefined)(suite, () => {
     await page.click('#btn-end');
     await page.waitForSelector('body[data-status="finished"]');
     expect((await verdictOf(page)).word).toBe('REPRODUCED');
-    expect(new URL(page.url()).searchParams.has('t')).toBe(true);
+    expect(page.url()).toMatch(/[?&]t=\d+/);
     await page.fill('#ctl-seed', '7');
     await page.dispatchEvent('#ctl-seed', 'change');
     await page.waitForSelector('body[data-status="ready"]');
     expect(page.url()).toContain('seed=7');
-    expect(new URL(page.url()).searchParams.has('t')).toBe(false); // a new world starts at 0
+    expect(page.url()).not.toMatch(/[?&]t=/);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
