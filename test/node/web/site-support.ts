@@ -47,7 +47,8 @@ export async function openPage(site: Site, path: string, viewport: { width: numb
   // A context of its own (axe-core needs one), closed with the page.
   const context = await site.browser.newContext({ viewport });
   const page = await context.newPage();
-  page.on('close', () => void context.close());
+  // When the browser itself closes first (end of the file), the context is already gone.
+  page.on('close', () => { context.close().catch(() => {}); });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
